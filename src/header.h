@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Header files: the few sectors of head and tail, kept in a small file. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HEADER_FILE_MAX (UINT64_C(1) << 31) /* refuse to read anything larger */
+
+/* Creates path with exactly len bytes of buf, atomically: a temporary file
+ * in the same directory (O_TMPFILE where available), written, fsync'ed,
+ * linked/renamed into place without replacing an existing file, then the
+ * directory fsync'ed. Mode 0600. A missing parent directory is created
+ * 0700 (one level). Never follows a symlink at path.
+ * Returns: 0, -EEXIST if path exists already (nothing written), or -errno. */
+int header_create(const char *path, const uint8_t *buf, size_t len);
+
+/* Reads the whole header file without following a symlink at path.
+ * Returns: 0 with *ret_buf (malloc'ed) and *ret_len; -ENOENT; -ELOOP (path
+ * is a symlink); -EISDIR / -EINVAL (not a regular file); -EFBIG (larger than
+ * HEADER_FILE_MAX); or -errno. */
+int header_read(const char *path, uint8_t **ret_buf, size_t *ret_len);

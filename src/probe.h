@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Volumes, through libblkid only, always opened read-only. */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct volume_info {
+        char *devnode;        /* the path probed (symlinks resolved) */
+        dev_t devno;          /* st_rdev */
+        uint64_t size_bytes;  /* BLKGETSIZE64 */
+        uint32_t sector_size; /* logical sector size, BLKSSZGET */
+        char *fstype;         /* libblkid TYPE, NULL if none */
+        char *uuid;           /* filesystem UUID, NULL if none */
+        char *label;          /* filesystem LABEL, NULL if none */
+        char *pttype;         /* a partition table already on the volume, NULL if none */
+};
+
+/* Turns "UUID=...", "LABEL=..." or a path into a device node path, using
+ * libblkid's evaluation (which consults udev links, then its cache).
+ * Returns: 0 and *ret_path (malloc'ed), -ENOENT if nothing matches, or
+ * -errno. A plain path is returned as is (canonicalised) if it exists. */
+int probe_resolve(const char *spec, char **ret_path);
+
+/* Probes a block device read-only: size, logical sector size, superblock.
+ * Returns: 0, -ENOTBLK if path is not a block device, -ENOENT, or -errno. */
+int probe_volume(const char *path, struct volume_info *ret);
+
+void volume_info_free(struct volume_info *v);

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#define SECTOR_SHIFT 9
+#define SECTOR_BYTES 512u
+
+/* Parses "512", "2048K", "1MiB", "1M" (binary units: K/KiB, M/MiB, G/GiB,
+ * T/TiB; a bare "B" suffix is allowed). Decimal digits only, no sign, no
+ * fraction, no overflow. Returns: 0, or -EINVAL (syntax) / -ERANGE (overflow). */
+int size_parse(const char *s, uint64_t *ret);
+
+/* Formats bytes as "1 MiB", "30 TiB", "16.5 KiB" (at most one decimal,
+ * exact values print without one). Returns buf. */
+char *size_format(uint64_t bytes, char *buf, size_t len);
+#define SIZE_FORMAT_MAX 32

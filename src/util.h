@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Small helpers shared by every module: cleanup attributes (systemd style),
+ * logging, and a few arithmetic guards. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Hand ownership out of a cleanup variable. */
+#define TAKE_PTR(p)                                  \
+        ({                                           \
+                __typeof__(p) _p_ = (p);             \
+                (p) = NULL;                          \
+                _p_;                                 \
+        })
+#define TAKE_FD(fd)                                  \
+        ({                                           \
+                int _fd_ = (fd);                     \
+                (fd) = -EBADF;                       \
+                _fd_;                                \
+        })
+
+static inline bool streq(const char *a, const char *b) {
+        return a && b && __builtin_strcmp(a, b) == 0;
+}
+
+/* Logging. Messages go to stderr, prefixed with "partwrap: ". The level
+ * set by -q/-v decides what is shown. */
+enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+extern int log_max_level;
+void log_msg(int level, const char *fmt, ...) _printf_(2, 3);
+#define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* asprintf that returns NULL on failure. */
+char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
