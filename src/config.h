@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "guid.h"
@@ -9,10 +10,15 @@
 #define CONFIG_DIR_DEFAULT "/etc/partwrap.d"
 #define HEADER_DIR_DEFAULT "/var/lib/partwrap"
 #define DM_NAME_MAX 127
+/* The DM UUID "PARTWRAP-NAME" must fit the kernel's 128 bytes (DM_UUID_LEN
+ * 129 with the NUL), which is tighter than the 127-byte name limit:
+ * 128 - strlen("PARTWRAP-") = 119. */
+#define CONFIG_NAME_MAX 119
 #define PARTITION_NAME_MAX 36  /* UTF-16 code units in a GPT entry */
 #define ALIGNMENT_DEFAULT (UINT64_C(1) << 20)
 #define ALIGNMENT_MAX (UINT64_C(1) << 30)
 #define TIMEOUT_DEFAULT 90
+#define TIMEOUT_MAX 86400
 
 enum table_kind { TABLE_GPT, TABLE_MBR };
 
@@ -37,30 +43,63 @@ struct disk_config {
         bool nofail;
 };
 
+/* Where a section name was first declared, valid or not. */
+struct config_section {
+        char *name, *file;
+        unsigned line;
+};
+
 struct config {
         struct disk_config *disks;
         size_t n_disks;
         unsigned n_errors; /* errors reported while loading */
+        /* Every section seen so far, dropped ones included: a second
+         * declaration is a duplicate even when the first had an error. */
+        struct config_section *sections;
+        size_t n_sections;
 };
 
 /* Loads one file and appends its valid disks to cfg. Every error is
  * printed as "FILE:LINE: message" on stderr and counted in cfg->n_errors;
  * a section with an error is dropped, the rest of the file still loads.
- * Duplicate names are checked against what cfg already holds.
- * Returns: 0, or -errno when the file cannot be read at all (also
- * reported and counted). */
+ * Duplicate names, volumes and header paths are checked against what cfg
+ * already holds. A file writable by its group gets a warning; one writable
+ * by everyone is refused (-EPERM), as sshd's StrictModes would.
+ * Returns: 0, or -errno when the file cannot be read at all or is refused
+ * (also reported and counted). */
 int config_load_file(struct config *cfg, const char *path);
 
-/* Loads every "*.conf" in dir, in lexical (strcmp) order.
- * Returns: 0, or -errno if the directory cannot be read (reported). A
- * missing directory is an empty configuration (returns 0). */
+/* Loads every "*.conf" in dir, in lexical (strcmp) order, skipping hidden
+ * files. A missing directory is an empty configuration (returns 0).
+ * Returns: 0, or -errno if the directory cannot be read or is writable by
+ * everyone (reported and counted). Errors in its files are only counted. */
 int config_load_dir(struct config *cfg, const char *dir);
+
+/* One disk checked key by key with the rules of the configuration file,
+ * for callers without a file (mkheader's options are the keys of the same
+ * name). Each function puts a one-line message into err on failure.
+ *
+ * config_disk_init() sets the defaults and the name; d is initialised even
+ * when the name is invalid, and must be released with disk_config_done().
+ * Returns: 0, or -EINVAL (invalid name) / -ENOMEM. */
+int config_disk_init(struct disk_config *d, const char *name, char *err, size_t err_len);
+/* Sets one key ("table", "alignment", ...) from its string value.
+ * Returns: 0, -ENOENT (unknown key), or -EINVAL/-ERANGE (bad value). */
+int config_disk_set(struct disk_config *d, const char *key, const char *value, char *err, size_t err_len);
+/* Checks the keys against each other (table against type, GUIDs, disk
+ * signature, alignment) and fills in the default header path. A volume is
+ * not required here. Returns: 0, or -EINVAL / -ENOMEM. */
+int config_disk_finish(struct disk_config *d, char *err, size_t err_len);
+/* Frees what d holds and zeroes it; usable with _cleanup_(). */
+void disk_config_done(struct disk_config *d);
 
 /* Returns the disk with that name, or NULL. */
 struct disk_config *config_find(const struct config *cfg, const char *name);
 
 void config_free(struct config *cfg);
 
-/* Device-mapper name rules: 1..127 bytes, no '/', not "." or "..", only
- * printable ASCII without whitespace or quotes. */
+/* Device-mapper name rules: 1..CONFIG_NAME_MAX bytes, not "." or "..",
+ * not "control" (/dev/mapper/control). Only [A-Za-z0-9:._@-]: characters
+ * libdevmapper passes to udev unmangled that are also valid in the systemd
+ * unit name partwrap@NAME.service, so NAME needs escaping nowhere. */
 bool config_name_is_valid(const char *name);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -68,3 +69,9 @@ static inline uint64_t layout_tail_bytes(const struct layout *l) {
 static inline uint64_t layout_total_bytes(const struct layout *l) {
         return l->total_sectors * l->sector_size;
 }
+
+struct dm_table;
+/* The device-mapper table of the disk: one linear target per region, the
+ * head and tail on the loop device, the volume on itself. loop and volume
+ * are the device parameters ("7:0" or placeholders such as "LOOP"). */
+void layout_to_dm_table(const struct layout *l, const char *loop, const char *volume, struct dm_table *ret);

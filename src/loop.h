@@ -11,13 +11,21 @@ struct loop_dev {
         char path[64]; /* "/dev/loopN" */
         dev_t devno;
         int fd;        /* held open until the caller has built on it, else -EBADF */
+        uint32_t block_size; /* logical block size as the kernel reports it */
+        bool read_only;      /* LO_FLAGS_READ_ONLY */
+        bool autoclear;      /* LO_FLAGS_AUTOCLEAR */
 };
 
-/* Finds a loop device whose backing file is file (same st_dev/st_ino,
- * from sysfs loop/backing_file and LOOP_GET_STATUS64), offset 0, with the
- * given logical block size. Returns: 1 and *ret (fd = -EBADF) when found,
- * 0 when none, or -errno. */
-int loop_find(const char *file, struct loop_dev *ret);
+/* Finds a loop device whose backing file is file (same st_dev/st_ino as
+ * LOOP_GET_STATUS64 reports; file itself must not be a symlink), offset 0,
+ * no size limit, with the given logical block size and read-only state.
+ * Bound loops are prefiltered through sysfs; candidates are opened
+ * read-only for the ioctl, so the lowest-numbered match wins. Beware: the
+ * open/close counts as a user, and closing the last opener of an autoclear
+ * loop detaches it (the kernel's lo_release), which only matters for a loop
+ * nobody holds, i.e. one that is already going away.
+ * Returns: 1 and *ret (fd = -EBADF) when found, 0 when none, or -errno. */
+int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret);
 
 /* Attaches file to a free loop device with LO_FLAGS_AUTOCLEAR, the given
  * logical block size and read-only if asked. Uses LOOP_CONFIGURE, falling

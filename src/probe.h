@@ -3,6 +3,7 @@
 
 /* Volumes, through libblkid only, always opened read-only. */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -15,6 +16,9 @@ struct volume_info {
         char *uuid;           /* filesystem UUID, NULL if none */
         char *label;          /* filesystem LABEL, NULL if none */
         char *pttype;         /* a partition table already on the volume, NULL if none */
+        bool ambivalent;      /* more than one filesystem signature: libblkid will not
+                               * choose, so fstype/uuid/label/pttype are all NULL
+                               * (wipefs -n DEV lists them) */
 };
 
 /* Turns "UUID=...", "LABEL=..." or a path into a device node path, using
@@ -23,8 +27,11 @@ struct volume_info {
  * -errno. A plain path is returned as is (canonicalised) if it exists. */
 int probe_resolve(const char *spec, char **ret_path);
 
-/* Probes a block device read-only: size, logical sector size, superblock.
- * Returns: 0, -ENOTBLK if path is not a block device, -ENOENT, or -errno. */
+/* Probes a block device read-only (O_RDONLY, never O_EXCL, so a mounted
+ * volume can be probed): size, logical sector size, superblock, and a
+ * partition table already on it. An ambivalent probe is not an error (see
+ * ambivalent). Returns: 0, -ENOTBLK if path is not a block device, -ENOENT,
+ * or -errno. */
 int probe_volume(const char *path, struct volume_info *ret);
 
 void volume_info_free(struct volume_info *v);

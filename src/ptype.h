@@ -20,8 +20,10 @@ struct ptype {
         const char *name; /* static, NULL when given as a GUID or byte */
 };
 
-/* Parses "basic-data", "linux", ..., a type GUID, or "0x07". ("auto" is
- * handled by the caller.) Returns: 0, or -EINVAL. */
+/* Parses "basic-data", "linux", ..., a type GUID (any case; GPT only), or
+ * an MBR byte "0x07" (MBR only). ("auto" is handled by the caller.)
+ * Returns: 0, -EINVAL (not a type), or -EDOM (a type a partition must not
+ * have: the all-zero GUID, 0x00, 0xee protective, 0x05/0x0f/0x85 extended). */
 int ptype_parse(const char *s, struct ptype *ret);
 
 /* The automatic type for a filesystem type as libblkid names it (ntfs,

@@ -6,9 +6,11 @@
 #define SECTOR_SHIFT 9
 #define SECTOR_BYTES 512u
 
-/* Parses "512", "2048K", "1MiB", "1M" (binary units: K/KiB, M/MiB, G/GiB,
- * T/TiB; a bare "B" suffix is allowed). Decimal digits only, no sign, no
- * fraction, no overflow. Returns: 0, or -EINVAL (syntax) / -ERANGE (overflow). */
+/* Parses "512", "2048K", "1MiB", "1M", "1 MiB" (binary units: K/KiB,
+ * M/MiB, G/GiB, T/TiB, P/PiB, E/EiB; a bare "B" suffix is allowed; one space
+ * may separate number and unit, as size_format() prints). Decimal digits
+ * only, no sign, no fraction, no overflow.
+ * Returns: 0, or -EINVAL (syntax) / -ERANGE (overflow). */
 int size_parse(const char *s, uint64_t *ret);
 
 /* Formats bytes as "1 MiB", "30 TiB", "16.5 KiB" (at most one decimal,

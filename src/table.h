@@ -5,6 +5,7 @@
  * cannot fail, and verifiers, which read bytes a guest may have written and
  * trust nothing. */
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

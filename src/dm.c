@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Device-mapper through libdevmapper. libdevmapper reports 1/0 and keeps the
+ * ioctl's errno in the task (dm_task_get_errno); this file turns that into
+ * -errno and keeps libdevmapper's own messages at debug level, so that the
+ * caller prints the one message that names the disk.
+ *
+ * udev: one cookie per batch. Every task that makes the kernel send a uevent
+ * (RESUME, REMOVE) carries it; udev's 95-dm-notify.rules decrement it per
+ * event; dm_batch_end() waits once for zero, on every path, which also
+ * destroys the System V semaphore behind the cookie. Without udev,
+ * libdevmapper creates and removes the /dev/mapper nodes itself, and does so
+ * in that same wait call (update_devs()). */
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libdevmapper.h>
+#include <linux/dm-ioctl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "dm.h"
+#include "util.h"
+
+static_assert(sizeof(DM_UUID_PREFIX) - 1 + DM_PARTWRAP_NAME_MAX < DM_UUID_LEN, "uuid must fit");
+static_assert(DM_PARTWRAP_NAME_MAX < DM_NAME_LEN, "name must fit");
+
+unsigned dm_udev_waits;
+
+static void dm_task_destroyp(struct dm_task **t) {
+        if (*t)
+                dm_task_destroy(*t);
+}
+
+/* libdevmapper prints errors to stderr by default; partwrap's callers print
+ * one message with the disk's name instead, so everything from the library
+ * becomes debug output (-v). */
+_printf_(5, 6)
+static void dm_log_forward(int level, const char *file, int line, int dm_errno_or_class, const char *f, ...) {
+        va_list ap;
+        char *msg = NULL;
+
+        (void) level, (void) file, (void) line, (void) dm_errno_or_class;
+        if (log_max_level < LOG_DEBUG)
+                return;
+        int saved = errno;
+        va_start(ap, f);
+        if (vasprintf(&msg, f, ap) >= 0) {
+                log_debug("libdevmapper: %s", msg);
+                free(msg);
+        }
+        va_end(ap);
+        errno = saved;
+}
+
+static void dm_init_once(void) {
+        static bool done;
+
+        if (done)
+                return;
+        done = true;
+        dm_log_with_errno_init(dm_log_forward);
+}
+
+/* Is the device-mapper driver in the kernel? libdevmapper would mknod
+ * /dev/mapper/control and open it, and that open makes the kernel load
+ * dm-mod through the misc device's module alias (char-major-10-236). Loading
+ * modules is the system's business (modules-load.d, or LVM having done it
+ * long before: the volumes are LVM volumes), so look first: a loaded driver
+ * registers the misc device "device-mapper" (dm-ioctl.c, _dm_misc).
+ * Returns: 0, or -ENODEV. Without sysfs there is no way to tell: 0. */
+static int dm_driver_check(void) {
+        if (access("/sys/class/misc/device-mapper", F_OK) == 0)
+                return 0;
+        if (access("/sys/class/misc", F_OK) == 0)
+                return -ENODEV;
+        return 0;
+}
+
+/* errno of the task's last ioctl; libdevmapper failures before the ioctl
+ * (bad arguments, memory) leave it 0. */
+static int task_errno(struct dm_task *t) {
+        int e = dm_task_get_errno(t);
+        return e > 0 ? -e : -EIO;
+}
+
+static int name_check(const char *name) {
+        if (!name || !*name)
+                return -EINVAL;
+        if (strlen(name) > DM_PARTWRAP_NAME_MAX)
+                return -ENAMETOOLONG;
+        if (strchr(name, '/'))
+                return -EINVAL; /* the kernel's check_name() */
+        return 0;
+}
+
+/* The dm udev rules are what decrements the cookie: waiting without them
+ * blocks forever (pitfalls.md). udev reads /etc, then /run, then /usr/lib
+ * (/lib); a file higher up, /dev/null or empty, masks the stock one. */
+static bool dm_udev_rules_installed(void) {
+        static const char *const dirs[] = {
+                "/etc/udev/rules.d", "/run/udev/rules.d", "/usr/lib/udev/rules.d", "/lib/udev/rules.d",
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+                char p[128];
+                struct stat st;
+
+                snprintf(p, sizeof(p), "%s/95-dm-notify.rules", dirs[i]);
+                if (stat(p, &st) < 0)
+                        continue;
+                return S_ISREG(st.st_mode) && st.st_size > 0;
+        }
+        return false;
+}
+
+/* Synchronise with udev only when it can answer:
+ * - dm_udev_get_sync_support(): libdevmapper built with udev sync, System V
+ *   semaphores available, DM_DISABLE_UDEV unset, and udevd running (libudev's
+ *   udev_queue_get_udev_is_active(), i.e. /run/udev/control exists);
+ * - the dm rules that complete the cookie are installed;
+ * - not inside a udev worker (RUN/IMPORT{program} get DEVPATH, ACTION and
+ *   SEQNUM): udev would not process our events until we return. */
+static bool dm_udev_sync_wanted(void) {
+        if (!dm_udev_get_sync_support())
+                return false;
+        if (getenv("DEVPATH") && getenv("ACTION") && getenv("SEQNUM")) {
+                log_debug("running inside a udev worker: not waiting for udev");
+                return false;
+        }
+        if (!dm_udev_rules_installed()) {
+                log_debug("95-dm-notify.rules not installed: not waiting for udev");
+                return false;
+        }
+        return true;
+}
+
+static uint16_t dm_udev_flags(const struct dm_batch *b) {
+        /* With udev the rules make the nodes; libdevmapper making them too
+         * would race with udev. Without udev the library must. */
+        return b->udev_sync ? DM_UDEV_DISABLE_LIBRARY_FALLBACK : 0;
+}
+
+void dm_batch_begin(struct dm_batch *b) {
+        dm_init_once();
+        *b = (struct dm_batch) {};
+
+        /* Not even the udev checks without the driver:
+         * dm_udev_get_sync_support() asks dm_cookie_supported(), which runs
+         * a VERSION ioctl, which opens /dev/mapper/control, which loads
+         * dm-mod. Creation then fails with -ENODEV; the batch's wait on
+         * cookie 0 touches nothing. */
+        if (dm_driver_check() < 0)
+                return;
+
+        b->udev_sync = dm_udev_sync_wanted();
+        if (!b->udev_sync) {
+                /* Process-wide: libdevmapper then queues node operations
+                 * and performs them in dm_udev_wait(). */
+                dm_udev_set_sync_support(0);
+                return;
+        }
+        /* On failure (semaphore limits) the cookie stays 0 and the first
+         * dm_task_set_cookie() tries to create one itself. */
+        if (!dm_udev_create_cookie(&b->cookie)) {
+                log_debug("dm_udev_create_cookie failed");
+                b->cookie = 0;
+        }
+}
+
+/* Attaches the batch cookie to a task that will make the kernel send a
+ * uevent. libdevmapper balances the count itself when the ioctl fails or
+ * the kernel reports that no uevent was sent (DM_UEVENT_GENERATED_FLAG). */
+static int task_set_cookie(struct dm_batch *b, struct dm_task *t) {
+        errno = 0;
+        if (!dm_task_set_cookie(t, &b->cookie, dm_udev_flags(b)))
+                return errno > 0 ? -errno : -EIO;
+        b->n_tasks++;
+        return 0;
+}
+
+/* Takes back a device this batch created and could not finish. */
+static void batch_revert(struct dm_batch *b, const char *name) {
+        _cleanup_(dm_task_destroyp) struct dm_task *t = NULL;
+
+        t = dm_task_create(DM_DEVICE_REMOVE);
+        if (!t || !dm_task_set_name(t, name) || task_set_cookie(b, t) < 0 || !dm_task_run(t))
+                log_debug("%s: could not remove the half-created device", name);
+}
+
+/* CREATE, RELOAD and RESUME as three tasks, which is what libdevmapper's
+ * CREATE-with-targets does internally (_create_and_load_v4). Done here so
+ * that each failure keeps its own errno: up to libdevmapper 1.02.196 the
+ * combined task loses it (dm_task_get_errno() returns 0 or the revert's
+ * errno), and the kernel says EBUSY both for "name already in use" (CREATE,
+ * dm_hash_insert) and for "a target device is held exclusively" (RELOAD,
+ * dm_get_device on e.g. a mounted volume), which only the step tells apart. */
+int dm_batch_create(struct dm_batch *b, const char *name, const struct dm_table *table, bool read_only) {
+        _cleanup_(dm_task_destroyp) struct dm_task *create = NULL, *load = NULL, *resume = NULL;
+        char uuid[DM_UUID_LEN];
+        int r;
+
+        if (!b || !table || table->n == 0 || table->n > DM_TABLE_MAX)
+                return -EINVAL;
+        r = name_check(name);
+        if (r < 0)
+                return r;
+        snprintf(uuid, sizeof(uuid), "%s%s", DM_UUID_PREFIX, name);
+        r = dm_driver_check();
+        if (r < 0)
+                return r;
+
+        /* 1. An empty device: no table, no uevent, so no cookie. */
+        create = dm_task_create(DM_DEVICE_CREATE);
+        if (!create)
+                return -ENOMEM;
+        if (!dm_task_set_name(create, name) || !dm_task_set_uuid(create, uuid) ||
+            !dm_task_set_add_node(create, DM_ADD_NODE_ON_RESUME))
+                return -EINVAL;
+        if (!dm_task_run(create)) {
+                r = task_errno(create);
+                return r == -EBUSY ? -EEXIST : r; /* name or uuid in use */
+        }
+
+        /* 2. The table, into the inactive slot. Target devices are opened
+         * here: EBUSY if one is claimed exclusively, EINVAL if a segment
+         * runs past its device's end ("too small for target"). */
+        load = dm_task_create(DM_DEVICE_RELOAD);
+        if (!load) {
+                r = -ENOMEM;
+                goto revert;
+        }
+        if (!dm_task_set_name(load, name) || (read_only && !dm_task_set_ro(load))) {
+                r = -EINVAL;
+                goto revert;
+        }
+        for (unsigned i = 0; i < table->n; i++)
+                if (!dm_task_add_target(load, table->t[i].start, table->t[i].length, "linear",
+                                        table->t[i].params)) {
+                        r = -ENOMEM;
+                        goto revert;
+                }
+        if (!dm_task_run(load)) {
+                r = task_errno(load);
+                goto revert;
+        }
+
+        /* 3. Resume makes the table live, and the kernel sends the uevent
+         * udev builds /dev/mapper/NAME from (or libdevmapper does). */
+        resume = dm_task_create(DM_DEVICE_RESUME);
+        if (!resume) {
+                r = -ENOMEM;
+                goto revert;
+        }
+        if (!dm_task_set_name(resume, name)) {
+                r = -EINVAL;
+                goto revert;
+        }
+        r = task_set_cookie(b, resume);
+        if (r < 0)
+                goto revert;
+        if (!dm_task_run(resume)) {
+                r = task_errno(resume);
+                goto revert;
+        }
+        return 0;
+
+revert:
+        log_debug("%s: create failed (%s), removing it again", name, strerror(-r));
+        batch_revert(b, name);
+        return r;
+}
+
+int dm_batch_end(struct dm_batch *b) {
+        int r = 0;
+
+        /* Exactly once per batch, with or without tasks, after failures too:
+         * a cookie never waited for is a leaked semaphore (dmsetup
+         * udevcookies), and without udev this call is also where
+         * libdevmapper creates and removes the nodes it queued. */
+        dm_udev_waits++;
+        if (!dm_udev_wait(b->cookie))
+                r = -EIO;
+        b->cookie = 0;
+        b->n_tasks = 0;
+        return r;
+}
+
+int dm_remove(const char *name) {
+        _cleanup_(dm_task_destroyp) struct dm_task *t = NULL;
+        struct dm_batch b;
+        int r;
+
+        r = name_check(name);
+        if (r < 0)
+                return r;
+        dm_init_once();
+        if (dm_driver_check() < 0)
+                return -ENXIO; /* no driver, no device */
+
+        dm_batch_begin(&b);
+        t = dm_task_create(DM_DEVICE_REMOVE);
+        if (!t)
+                r = -ENOMEM;
+        else if (!dm_task_set_name(t, name))
+                r = -EINVAL;
+        else {
+                /* Retry EBUSY for a while (25 x 200 ms in libdevmapper): a
+                 * udev worker running blkid on the device right after a
+                 * change holds it open briefly. A device that is really
+                 * open (a running VM) still fails, after those 5 s. */
+                (void) dm_task_retry_remove(t);
+                r = task_set_cookie(&b, t);
+                if (r >= 0 && !dm_task_run(t))
+                        r = task_errno(t); /* EBUSY: open; ENXIO: no such device */
+        }
+        int q = dm_batch_end(&b);
+        return r < 0 ? r : q;
+}
+
+int dm_get_state(const char *name, struct dm_state *ret) {
+        _cleanup_(dm_task_destroyp) struct dm_task *info_task = NULL, *table_task = NULL;
+        struct dm_state s = {};
+        struct dm_task *from;
+        struct dm_info info;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = name_check(name);
+        if (r < 0)
+                return r;
+        dm_init_once();
+        if (dm_driver_check() < 0) {
+                *ret = s; /* no driver, no device */
+                return 0;
+        }
+
+        /* INFO on a missing device is not an error for libdevmapper: the
+         * kernel's ENXIO becomes info.exists = 0. */
+        info_task = dm_task_create(DM_DEVICE_INFO);
+        if (!info_task)
+                return -ENOMEM;
+        if (!dm_task_set_name(info_task, name))
+                return -EINVAL;
+        if (!dm_task_run(info_task))
+                return task_errno(info_task);
+        if (!dm_task_get_info(info_task, &info))
+                return -EIO;
+        if (!info.exists) {
+                *ret = s;
+                return 0;
+        }
+        from = info_task;
+
+        if (info.live_table) {
+                table_task = dm_task_create(DM_DEVICE_TABLE);
+                if (!table_task)
+                        return -ENOMEM;
+                if (!dm_task_set_name(table_task, name))
+                        return -EINVAL;
+                if (!dm_task_run(table_task)) {
+                        r = task_errno(table_task);
+                        if (r == -ENXIO) { /* removed since INFO */
+                                *ret = s;
+                                return 0;
+                        }
+                        return r;
+                }
+                /* The TABLE ioctl returns the device's status with the
+                 * table: use both from the same call, so they agree. */
+                if (!dm_task_get_info(table_task, &info))
+                        return -EIO;
+                if (!info.exists) {
+                        *ret = s;
+                        return 0;
+                }
+                from = table_task;
+
+                void *next = NULL;
+                do {
+                        uint64_t start, length;
+                        char *type = NULL, *params = NULL;
+
+                        next = dm_get_next_target(table_task, next, &start, &length, &type, &params);
+                        if (!type)
+                                continue;
+                        if (!streq(type, "linear") || s.table.n >= DM_TABLE_MAX || !params ||
+                            strlen(params) >= sizeof(s.table.t[0].params)) {
+                                s.foreign_target = true;
+                                continue;
+                        }
+                        struct dm_target *t = &s.table.t[s.table.n++];
+                        t->start = start;
+                        t->length = length;
+                        snprintf(t->params, sizeof(t->params), "%s", params);
+                } while (next);
+        }
+
+        const char *uuid = dm_task_get_uuid(from);
+        snprintf(s.uuid, sizeof(s.uuid), "%s", uuid ? uuid : "");
+        s.exists = true;
+        s.ours = strncmp(s.uuid, DM_UUID_PREFIX, strlen(DM_UUID_PREFIX)) == 0;
+        s.active = info.live_table;
+        s.suspended = info.suspended;
+        s.read_only = info.read_only;
+        s.open_count = info.open_count;
+        s.devno = makedev(info.major, info.minor);
+        *ret = s;
+        return 0;
+}
+
+void dm_target_set(struct dm_target *t, uint64_t start, uint64_t length, dev_t dev, uint64_t offset) {
+        t->start = start;
+        t->length = length;
+        /* The kernel prints a linear target as "MAJ:MIN OFFSET"
+         * (linear_status), so a table built this way compares equal to what
+         * DM_DEVICE_TABLE reads back. */
+        snprintf(t->params, sizeof(t->params), "%u:%u %" PRIu64, major(dev), minor(dev), offset);
+}
+
+bool dm_table_equal(const struct dm_table *a, const struct dm_table *b) {
+        if (a->n != b->n)
+                return false;
+        for (unsigned i = 0; i < a->n; i++)
+                if (a->t[i].start != b->t[i].start || a->t[i].length != b->t[i].length ||
+                    !streq(a->t[i].params, b->t[i].params))
+                        return false;
+        return true;
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Header files: created once, atomically, never replaced; read without
+ * following symlinks. A header file is small (head + tail sectors), so it is
+ * written and read in one piece. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "header.h"
+#include "util.h"
+
+/* Splits path into a malloc'ed directory part and a pointer to the last
+ * component inside path. "f" gives ".", "/f" gives "/". */
+static int path_split(const char *path, char **ret_dir, const char **ret_base) {
+        const char *slash = strrchr(path, '/');
+        const char *base = slash ? slash + 1 : path;
+        char *dir;
+
+        if (*base == '\0' || streq(base, ".") || streq(base, ".."))
+                return -EINVAL;
+        if (!slash)
+                dir = strdup(".");
+        else if (slash == path)
+                dir = strdup("/");
+        else
+                dir = strndup(path, (size_t) (slash - path));
+        if (!dir)
+                return -ENOMEM;
+        *ret_dir = dir;
+        *ret_base = base;
+        return 0;
+}
+
+static int write_all(int fd, const uint8_t *buf, size_t len) {
+        while (len > 0) {
+                ssize_t n = write(fd, buf, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO;
+                buf += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+/* Opens the parent directory, creating it 0700 if it is missing (one level
+ * only: a missing grandparent is a configuration problem, not ours to fix).
+ * The new directory entry is made durable by fsync'ing the grandparent. */
+static int dir_open_or_create(const char *dir) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+                return TAKE_FD(fd);
+        if (errno != ENOENT)
+                return -errno;
+
+        bool created = false;
+        if (mkdir(dir, 0700) == 0)
+                created = true;
+        else if (errno != EEXIST) /* EEXIST: a racing creator won */
+                return -errno;
+
+        /* O_NOFOLLOW: if someone raced a symlink into place, do not chmod
+         * its target. */
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (created) {
+                /* mkdir's mode is filtered by the umask; make it exact. */
+                if (fchmod(fd, 0700) < 0)
+                        return -errno;
+                _cleanup_free_ char *pdir = NULL;
+                const char *unused;
+                if (path_split(dir, &pdir, &unused) == 0) {
+                        _cleanup_close_ int pfd = open(pdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (pfd >= 0)
+                                (void) fsync(pfd);
+                }
+        }
+        return TAKE_FD(fd);
+}
+
+/* Fills fd with buf, makes it mode 0600 exactly (not umask-dependent) and
+ * durable before it gets a name. */
+static int tmpfile_fill(int fd, const uint8_t *buf, size_t len) {
+        int r;
+
+        if (fchmod(fd, 0600) < 0)
+                return -errno;
+        r = write_all(fd, buf, len);
+        if (r < 0)
+                return r;
+        if (fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+/* O_TMPFILE (Linux 3.11): the file has no name until linkat() gives it one,
+ * so a crash leaves nothing behind. linkat() never replaces an existing name
+ * (EEXIST), symlinks included. Returns -EOPNOTSUPP when the filesystem or
+ * kernel cannot do it, so the caller falls back to a named temp file. */
+static int create_with_tmpfile(int dirfd, const char *base, const uint8_t *buf, size_t len) {
+        _cleanup_close_ int fd = -EBADF;
+        char proc[64];
+        int r;
+
+        fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                /* EISDIR: kernel without O_TMPFILE (it sees O_DIRECTORY);
+                 * EOPNOTSUPP/EINVAL: filesystem without ->tmpfile. */
+                if (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL)
+                        return -EOPNOTSUPP;
+                return -errno;
+        }
+
+        r = tmpfile_fill(fd, buf, len);
+        if (r < 0)
+                return r;
+
+        /* linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH (before Linux
+         * 6.10); the /proc/self/fd path with AT_SYMLINK_FOLLOW does not. */
+        if (linkat(fd, "", dirfd, base, AT_EMPTY_PATH) == 0)
+                return 0;
+        if (errno == EEXIST)
+                return -EEXIST;
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        if (linkat(AT_FDCWD, proc, dirfd, base, AT_SYMLINK_FOLLOW) == 0)
+                return 0;
+        if (errno == EEXIST)
+                return -EEXIST;
+        if (errno == ENOENT && access("/proc/self/fd", F_OK) < 0)
+                return -EOPNOTSUPP; /* no /proc: use a named temp file */
+        return -errno;
+}
+
+/* Fallback: a randomly named ".NAME.XXXXXXXXXXXXXXXX" in the same directory
+ * (so link/rename stay within one filesystem), created O_EXCL|O_NOFOLLOW,
+ * then link()ed to its name (EEXIST if taken) or, on filesystems without
+ * hard links, renameat2(RENAME_NOREPLACE). Never plain rename(), which
+ * would replace an existing header. The temp name is always removed. */
+static int create_with_named_tmp(int dirfd, const char *base, const uint8_t *buf, size_t len) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *tmp = NULL;
+        uint64_t rnd;
+        int r;
+
+        for (unsigned attempt = 0;; attempt++) {
+                if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                        return errno > 0 ? -errno : -EIO;
+                free(tmp);
+                tmp = strdup_printf(".%.200s.%016" PRIx64, base, rnd);
+                if (!tmp)
+                        return -ENOMEM;
+                fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0)
+                        break;
+                if (errno != EEXIST || attempt >= 16)
+                        return -errno;
+        }
+
+        r = tmpfile_fill(fd, buf, len);
+        if (r >= 0) {
+                if (linkat(dirfd, tmp, dirfd, base, 0) == 0)
+                        r = 0;
+                else if (errno == EEXIST)
+                        r = -EEXIST;
+                else if (errno == EPERM || errno == EOPNOTSUPP || errno == EMLINK) {
+                        /* vfat and friends have no hard links. */
+                        if (renameat2(dirfd, tmp, dirfd, base, RENAME_NOREPLACE) == 0)
+                                return 0; /* the temp name is gone with the rename */
+                        r = -errno;
+                } else
+                        r = -errno;
+        }
+        (void) unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
+int header_create(const char *path, const uint8_t *buf, size_t len) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dirfd = -EBADF;
+        const char *base;
+        struct stat st;
+        int r;
+
+        if (!path || (!buf && len > 0))
+                return -EINVAL;
+        r = path_split(path, &dir, &base);
+        if (r < 0)
+                return r;
+        if (strlen(base) > NAME_MAX)
+                return -ENAMETOOLONG;
+
+        dirfd = dir_open_or_create(dir);
+        if (dirfd < 0)
+                return dirfd;
+
+        /* Cheap early answer; the link below is what actually guarantees
+         * that an existing file (or symlink, even dangling) is never
+         * replaced. */
+        if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                return -EEXIST;
+        if (errno != ENOENT)
+                return -errno;
+
+        r = create_with_tmpfile(dirfd, base, buf, len);
+        if (r == -EOPNOTSUPP)
+                r = create_with_named_tmp(dirfd, base, buf, len);
+        if (r < 0)
+                return r;
+
+        /* The new name is durable only once the directory is. */
+        if (fsync(dirfd) < 0)
+                return -errno;
+        return 0;
+}
+
+int header_read(const char *path, uint8_t **ret_buf, size_t *ret_len) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ uint8_t *buf = NULL;
+        struct stat st;
+        size_t size, got = 0;
+
+        if (!path || !ret_buf || !ret_len)
+                return -EINVAL;
+
+        /* O_NOFOLLOW: ELOOP on a symlink. O_NONBLOCK: a FIFO planted at path
+         * must not block the open; it is rejected by the type check below. */
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if ((uint64_t) st.st_size > HEADER_FILE_MAX)
+                return -EFBIG;
+
+        size = (size_t) st.st_size;
+        buf = malloc(size > 0 ? size : 1);
+        if (!buf)
+                return -ENOMEM;
+
+        /* Read what fstat promised; stop early at EOF (a truncation racing
+         * with us shows up as a short length, which the verifier reports). */
+        while (got < size) {
+                ssize_t n = read(fd, buf + got, size - got);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                got += (size_t) n;
+        }
+
+        *ret_buf = TAKE_PTR(buf);
+        *ret_len = got;
+        return 0;
+}

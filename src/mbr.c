@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* MBR generation and verification.
+ *
+ *   LBA 0      MBR: disk signature at 0x1B8, record 1 = the volume
+ *   ...        free up to the alignment
+ *   LBA head   partition 1 = the volume; the disk ends with it (no tail)
+ */
+
+#include <assert.h>
+#include <endian.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "gpt-format.h"
+#include "table.h"
+
+void mbr_lba_to_chs(uint64_t lba, uint8_t chs[3]) {
+        const uint64_t heads = 255, sectors = 63;
+        uint64_t cyl = lba / (heads * sectors);
+        uint64_t head = lba / sectors % heads, sector = lba % sectors + 1;
+
+        /* Beyond CHS range, records carry 1023/254/63, as fdisk writes. */
+        if (cyl > 1023) {
+                cyl = 1023;
+                head = 254;
+                sector = 63;
+        }
+        chs[0] = (uint8_t) head;
+        chs[1] = (uint8_t) (sector | (cyl >> 2 & 0xC0));
+        chs[2] = (uint8_t) cyl;
+}
+
+void mbr_write(const struct layout *l, const struct table_spec *spec, uint8_t *head) {
+        struct mbr_sector *m = (struct mbr_sector *) head;
+        struct mbr_partition *p = &m->partitions[0];
+
+        assert(l->table == TABLE_MBR && (spec->type.flags & PTYPE_HAS_MBR));
+        assert(l->total_sectors <= MBR_MAX_SECTORS);
+
+        m->disk_signature = htole32(spec->disk_signature);
+        p->os_type = spec->type.mbr;
+        mbr_lba_to_chs(l->head_sectors, p->start_chs);
+        mbr_lba_to_chs(l->head_sectors + l->volume_sectors - 1, p->end_chs);
+        p->starting_lba = htole32((uint32_t) l->head_sectors);
+        p->size_in_lba = htole32((uint32_t) l->volume_sectors);
+        m->signature[0] = 0x55;
+        m->signature[1] = 0xAA;
+}
+
+unsigned mbr_verify(const struct layout *l, const uint8_t *head, struct verify_report *r) {
+        struct mbr_sector m;
+
+        assert(l->table == TABLE_MBR);
+        memcpy(&m, head, sizeof m);
+        if (m.signature[0] != 0x55 || m.signature[1] != 0xAA) {
+                verify_report_add(r, "MBR: boot signature is %02x%02x, expected 55aa", m.signature[0], m.signature[1]);
+                return r->n_problems;
+        }
+        r->disk_signature = le32toh(m.disk_signature);
+
+        const struct mbr_partition *p = &m.partitions[0];
+        uint64_t start = le32toh(p->starting_lba), size = le32toh(p->size_in_lba);
+        bool ok = true;
+        if (p->os_type == 0) {
+                verify_report_add(r, "MBR: partition 1 is unused");
+                ok = false;
+        } else if (p->os_type == MBR_TYPE_GPT_PROTECTIVE) {
+                verify_report_add(r, "MBR: partition 1 is a GPT protective record (type 0xee)");
+                ok = false;
+        } else {
+                if (start != l->head_sectors) {
+                        verify_report_add(r, "MBR: partition 1 starts at LBA %" PRIu64 ", expected %" PRIu64,
+                                          start, l->head_sectors);
+                        ok = false;
+                }
+                if (size != l->volume_sectors) {
+                        verify_report_add(r, "MBR: partition 1 has %" PRIu64 " sectors, expected %" PRIu64
+                                          " (did the volume change size?)", size, l->volume_sectors);
+                        ok = false;
+                }
+        }
+        /* Other records may exist (a guest's business) but must stay clear
+         * of partition 1. */
+        for (unsigned i = 1; i < 4; i++) {
+                const struct mbr_partition *q = &m.partitions[i];
+                uint64_t s = le32toh(q->starting_lba), n = le32toh(q->size_in_lba);
+                if (q->os_type == 0 || n == 0)
+                        continue;
+                if (s + n > l->head_sectors && s < l->head_sectors + l->volume_sectors) {
+                        verify_report_add(r, "MBR: partition %u (LBA %" PRIu64 "+%" PRIu64 ") overlaps partition 1",
+                                          i + 1, s, n);
+                        ok = false;
+                }
+        }
+        r->maps_volume = ok;
+        r->primary_ok = ok;
+        return r->n_problems;
+}

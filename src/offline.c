@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The commands that need no device: validate and mkheader. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "dm.h"
+#include "header.h"
+#include "json.h"
+#include "plan.h"
+#include "size.h"
+#include "util.h"
+
+static const char *table_name(enum table_kind t) {
+        return t == TABLE_GPT ? "gpt" : "mbr";
+}
+
+int cmd_validate(const struct options *o, char **args, int n_args) {
+        struct config cfg = { 0 };
+        struct stat st;
+
+        if (n_args == 0)
+                config_load_dir(&cfg, o->config_dir);
+        for (int i = 0; i < n_args; i++) {
+                if (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode))
+                        config_load_dir(&cfg, args[i]);
+                else
+                        config_load_file(&cfg, args[i]);
+        }
+
+        if (o->json) {
+                struct json j;
+                json_init(&j, stdout);
+                json_object_begin(&j, NULL);
+                json_bool(&j, "valid", cfg.n_errors == 0);
+                json_uint(&j, "errors", cfg.n_errors);
+                json_array_begin(&j, "disks");
+                for (size_t i = 0; i < cfg.n_disks; i++) {
+                        const struct disk_config *d = &cfg.disks[i];
+                        json_object_begin(&j, NULL);
+                        json_string(&j, "name", d->name);
+                        json_string(&j, "file", d->file);
+                        json_uint(&j, "line", d->line);
+                        json_string(&j, "volume", d->volume);
+                        json_string(&j, "table", table_name(d->table));
+                        json_string(&j, "header", d->header);
+                        json_object_end(&j);
+                }
+                json_array_end(&j);
+                json_object_end(&j);
+        } else {
+                for (size_t i = 0; i < cfg.n_disks; i++)
+                        printf("%s: ok (%s, %s, declared at %s:%u)\n", cfg.disks[i].name, cfg.disks[i].volume,
+                               table_name(cfg.disks[i].table), cfg.disks[i].file, cfg.disks[i].line);
+                if (cfg.n_errors > 0)
+                        log_error("%u configuration error%s", cfg.n_errors, cfg.n_errors == 1 ? "" : "s");
+        }
+        int r = cfg.n_errors > 0 ? EXIT_USAGE : EXIT_OK;
+        config_free(&cfg);
+        return r;
+}
+
+static void print_table(const struct options *o, const struct disk_config *d, const struct disk_plan *p) {
+        struct dm_table t;
+        char a[SIZE_FORMAT_MAX], b[SIZE_FORMAT_MAX];
+
+        layout_to_dm_table(&p->layout, "LOOP", "VOLUME", &t);
+        if (o->json) {
+                struct json j;
+                json_init(&j, stdout);
+                json_object_begin(&j, NULL);
+                json_string(&j, "name", d->name);
+                json_string(&j, "header", o->output);
+                json_uint(&j, "header_bytes", p->layout.header_bytes);
+                json_uint(&j, "sector_size", p->layout.sector_size);
+                json_uint(&j, "partition_start", layout_head_bytes(&p->layout));
+                json_uint(&j, "partition_size", p->layout.volume_sectors * p->layout.sector_size);
+                json_array_begin(&j, "table");
+                for (unsigned i = 0; i < t.n; i++) {
+                        char line[160];
+                        snprintf(line, sizeof line, "%" PRIu64 " %" PRIu64 " linear %s", t.t[i].start, t.t[i].length, t.t[i].params);
+                        json_string(&j, NULL, line);
+                }
+                json_array_end(&j);
+                json_object_end(&j);
+                return;
+        }
+        printf("# %s: header %s (%s, %" PRIu64 " bytes), partition 1 = volume at %s\n"
+               "# device-mapper table of /dev/mapper/%s, in 512-byte units;\n"
+               "# LOOP = %s on a loop device with %" PRIu32 "-byte sectors, VOLUME = the volume\n",
+               d->name, o->output, size_format(p->layout.header_bytes, a, sizeof a), p->layout.header_bytes,
+               size_format(layout_head_bytes(&p->layout), b, sizeof b), d->name, o->output, p->layout.sector_size);
+        for (unsigned i = 0; i < t.n; i++)
+                printf("%" PRIu64 " %" PRIu64 " linear %s\n", t.t[i].start, t.t[i].length, t.t[i].params);
+}
+
+int cmd_mkheader(const struct options *o, char **args, int n_args) {
+        _cleanup_(disk_config_done) struct disk_config d = { 0 };
+        struct volume_facts v = { .sector_size = 512, .uuid = o->fs_uuid };
+        struct disk_plan p;
+        char err[256];
+        int r;
+
+        if (n_args > 0) {
+                log_error("mkheader: unexpected argument '%s'", args[0]);
+                return EXIT_USAGE;
+        }
+        if (!o->size || !o->output) {
+                log_error("mkheader: --size and --output are required");
+                return EXIT_USAGE;
+        }
+        if (size_parse(o->size, &v.size_bytes) < 0) {
+                log_error("mkheader: invalid --size '%s'", o->size);
+                return EXIT_USAGE;
+        }
+        if (o->sector_size && !streq(o->sector_size, "512") && !streq(o->sector_size, "4096")) {
+                log_error("mkheader: --sector-size must be 512 or 4096, not '%s'", o->sector_size);
+                return EXIT_USAGE;
+        }
+        if (o->sector_size)
+                v.sector_size = (uint32_t) atoi(o->sector_size);
+
+        /* The options are the configuration keys of the same name, checked
+         * by the same code. There is no filesystem to derive a type from. */
+        const char *keys[][2] = {
+                { "table", o->table }, { "type", o->type ? o->type : "basic-data" },
+                { "alignment", o->alignment }, { "partition-name", o->partition_name },
+                { "disk-guid", o->disk_guid }, { "partition-guid", o->partition_guid },
+                { "disk-signature", o->disk_signature },
+        };
+        r = config_disk_init(&d, o->name ? o->name : "disk", err, sizeof err);
+        for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(keys); i++)
+                if (keys[i][1])
+                        r = config_disk_set(&d, keys[i][0], keys[i][1], err, sizeof err);
+        if (r >= 0)
+                r = config_disk_finish(&d, err, sizeof err);
+        if (r < 0) {
+                log_error("mkheader: %s", err);
+                return EXIT_USAGE;
+        }
+
+        r = plan_build(&d, &v, &p);
+        if (r < 0) {
+                log_error("mkheader: %s", plan_strerror(r, &d, &v, err, sizeof err));
+                return EXIT_USAGE;
+        }
+
+        _cleanup_free_ uint8_t *buf = plan_header_bytes(&p);
+        if (!buf) {
+                log_error("mkheader: out of memory");
+                return EXIT_FAILED;
+        }
+        r = header_create(o->output, buf, p.layout.header_bytes);
+        if (r < 0) {
+                log_error("mkheader: %s: %s", o->output,
+                          r == -EEXIST ? "exists already, not overwriting" : strerror(-r));
+                return EXIT_FAILED;
+        }
+        print_table(o, &d, &p);
+        return EXIT_OK;
+}

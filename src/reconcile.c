@@ -1,0 +1,793 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Observe, compare, act. Every command walks the same three steps for each
+ * disk it is asked about:
+ *
+ *   observe   volume (resolved, probed read-only), plan (layout and table
+ *             from config + volume), header file (read and verified), dm
+ *             device (state and live table), loop bound to the header
+ *   compare   the live table against the one the plan wants
+ *   act       apply: create header, attach loop, create dm devices in one
+ *             udev batch; stop: remove; check and --dry-run: report only
+ *
+ * An apply with nothing to do only reads: no ioctl that changes state, so
+ * no uevent. */
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "dm.h"
+#include "header.h"
+#include "json.h"
+#include "loop.h"
+#include "plan.h"
+#include "probe.h"
+#include "reconcile.h"
+#include "size.h"
+#include "usage.h"
+#include "util.h"
+#include "wait.h"
+
+#define LOCK_DIR "/run/partwrap"
+#define READ_CHECK_BYTES 4096
+
+enum disk_state {
+        DISK_UNCHANGED,
+        DISK_CREATED,
+        DISK_WOULD_CREATE,
+        DISK_REMOVED,
+        DISK_WOULD_REMOVE,
+        DISK_ABSENT,
+        DISK_HEALTHY,
+        DISK_UNHEALTHY,
+        DISK_MISSING, /* nofail volume that did not appear: reported, not failed */
+        DISK_FAILED,
+};
+
+static const char *const state_names[] = {
+        [DISK_UNCHANGED] = "unchanged", [DISK_CREATED] = "created",
+        [DISK_WOULD_CREATE] = "would-create", [DISK_REMOVED] = "removed",
+        [DISK_WOULD_REMOVE] = "would-remove", [DISK_ABSENT] = "absent",
+        [DISK_HEALTHY] = "healthy", [DISK_UNHEALTHY] = "unhealthy",
+        [DISK_MISSING] = "missing", [DISK_FAILED] = "failed",
+};
+
+#define MAX_CHECKS 8
+struct check_item {
+        const char *name;
+        bool ok;
+        char msg[VERIFY_MSG_MAX + 96];
+};
+
+struct disk {
+        const struct disk_config *cfg;
+        struct wait_item wait;
+        struct volume_info vol;
+        bool probed;
+        struct disk_plan plan;
+        bool planned;
+        uint8_t *header;
+        size_t header_len;
+        struct verify_report verify;
+        struct dm_state dm;
+        struct loop_dev loop;   /* fd held while a new loop waits for its dm device */
+        bool have_loop;
+        struct dm_table want;
+        bool to_create;
+
+        enum disk_state state;
+        bool header_created;
+        char error[512];
+        struct check_item checks[MAX_CHECKS];
+        unsigned n_checks;
+};
+
+static void disk_fail(struct disk *d, const char *fmt, ...) _printf_(2, 3);
+static void disk_fail(struct disk *d, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(d->error, sizeof d->error, fmt, ap);
+        va_end(ap);
+        d->state = DISK_FAILED;
+}
+
+static void disk_check(struct disk *d, const char *name, bool ok, const char *fmt, ...) _printf_(4, 5);
+static void disk_check(struct disk *d, const char *name, bool ok, const char *fmt, ...) {
+        va_list ap;
+
+        if (d->n_checks >= MAX_CHECKS)
+                return;
+        struct check_item *c = &d->checks[d->n_checks++];
+        c->name = name;
+        c->ok = ok;
+        va_start(ap, fmt);
+        vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+        va_end(ap);
+}
+
+static void disk_done(struct disk *d) {
+        free(d->wait.path);
+        volume_info_free(&d->vol);
+        free(d->header);
+        loop_dev_close(&d->loop);
+}
+
+static void devno_str(dev_t dev, char buf[static 24]) {
+        snprintf(buf, 24, "%u:%u", major(dev), minor(dev));
+}
+
+/* Observation ------------------------------------------------------------ */
+
+/* Probes the volume and builds the plan. Returns 0, or -errno with d->error set. */
+static int observe_volume(struct disk *d) {
+        const struct disk_config *c = d->cfg;
+        char why[256];
+        int r;
+
+        if (!d->wait.path) {
+                if (d->wait.result == -ETIMEDOUT || d->wait.result == -ENOENT) {
+                        char t[64] = "";
+                        if (d->wait.result == -ETIMEDOUT)
+                                snprintf(t, sizeof t, " after waiting %u s", c->timeout);
+                        disk_fail(d, "%s: volume not found%s", c->volume, t);
+                        if (c->nofail)
+                                d->state = DISK_MISSING;
+                } else
+                        disk_fail(d, "%s: cannot resolve: %s", c->volume, strerror(-d->wait.result));
+                return d->wait.result < 0 ? d->wait.result : -ENOENT;
+        }
+        r = probe_volume(d->wait.path, &d->vol);
+        if (r < 0) {
+                disk_fail(d, "%s: %s", d->wait.path, r == -ENOTBLK ? "not a block device" : strerror(-r));
+                return r;
+        }
+        d->probed = true;
+        if (d->vol.ambivalent) {
+                disk_fail(d, "%s: more than one filesystem signature (see wipefs -n); refusing to guess", d->vol.devnode);
+                return -EUCLEAN;
+        }
+
+        struct volume_facts f = {
+                .size_bytes = d->vol.size_bytes, .sector_size = d->vol.sector_size,
+                .fstype = d->vol.fstype, .uuid = d->vol.uuid, .label = d->vol.label,
+        };
+        r = plan_build(c, &f, &d->plan);
+        if (r < 0) {
+                disk_fail(d, "%s: %s", d->vol.devnode, plan_strerror(r, c, &f, why, sizeof why));
+                return r;
+        }
+        d->planned = true;
+        return 0;
+}
+
+/* Reads and verifies the header file if it exists. Returns 1 if found, 0
+ * if not, or -errno with d->error set. */
+static int observe_header(struct disk *d) {
+        int r = header_read(d->cfg->header, &d->header, &d->header_len);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                disk_fail(d, "header %s: %s", d->cfg->header,
+                          r == -ELOOP ? "is a symbolic link, refusing to follow it"
+                          : r == -EISDIR ? "is a directory"
+                          : r == -EINVAL ? "is not a regular file"
+                          : r == -EFBIG ? "is far too large to be a header" : strerror(-r));
+                return r;
+        }
+        table_verify(&d->plan.layout, d->header, d->header_len, &d->verify);
+        return 1;
+}
+
+static int observe_dm(struct disk *d) {
+        int r = dm_get_state(d->cfg->name, &d->dm);
+
+        if (r < 0)
+                disk_fail(d, "/dev/mapper/%s: cannot query device-mapper: %s", d->cfg->name, strerror(-r));
+        return r;
+}
+
+/* The table the plan wants, over a given loop device. */
+static void want_table(struct disk *d, dev_t loop) {
+        char l[24], v[24];
+
+        devno_str(loop, l);
+        devno_str(d->vol.devno, v);
+        layout_to_dm_table(&d->plan.layout, l, v, &d->want);
+}
+
+/* The loop device the live table uses for its head, if it is bound to our
+ * header file. Returns 1 and *ret if so, 0 if not, -errno. */
+static int live_loop(struct disk *d, struct loop_dev *ret) {
+        struct loop_dev l = { .fd = -EBADF };
+        int r = loop_find(d->cfg->header, d->plan.layout.sector_size, d->cfg->read_only, &l);
+
+        if (r <= 0)
+                return r;
+        char s[24];
+        devno_str(l.devno, s);
+        /* The head target reads the loop from offset 0: "MAJ:MIN 0". */
+        if (d->dm.table.n == 0 || strncmp(d->dm.table.t[0].params, s, strlen(s)) != 0 ||
+            d->dm.table.t[0].params[strlen(s)] != ' ')
+                return 0;
+        *ret = l;
+        return 1;
+}
+
+/* Compares an existing dm device with the plan. Returns true if it is
+ * exactly as declared; else sets why. */
+static bool dm_matches(struct disk *d, char *why, size_t len) {
+        struct loop_dev l;
+
+        if (!d->dm.active) {
+                snprintf(why, len, "has no live table");
+                return false;
+        }
+        if (d->dm.suspended) {
+                snprintf(why, len, "is suspended");
+                return false;
+        }
+        if (d->dm.foreign_target) {
+                snprintf(why, len, "has a target that is not linear");
+                return false;
+        }
+        if (live_loop(d, &l) <= 0) {
+                snprintf(why, len, "does not read its head from a loop device bound to %s", d->cfg->header);
+                return false;
+        }
+        want_table(d, l.devno);
+        if (!dm_table_equal(&d->dm.table, &d->want)) {
+                snprintf(why, len, "has a table that differs from the declaration");
+                return false;
+        }
+        if (d->dm.read_only != d->cfg->read_only) {
+                snprintf(why, len, "is %s, declared %s", d->dm.read_only ? "read-only" : "read-write",
+                         d->cfg->read_only ? "read-only" : "read-write");
+                return false;
+        }
+        return true;
+}
+
+/* Selection and locking --------------------------------------------------- */
+
+struct run {
+        const struct options *o;
+        struct config cfg;
+        struct disk *disks;
+        size_t n;
+        bool usage_error;
+        int lock_fd;
+};
+
+static void run_done(struct run *run) {
+        for (size_t i = 0; i < run->n; i++)
+                disk_done(&run->disks[i]);
+        free(run->disks);
+        config_free(&run->cfg);
+        if (run->lock_fd >= 0)
+                close(run->lock_fd);
+}
+
+/* Loads the config and selects the disks named in args (all if none).
+ * Returns 0, or -errno on allocation failure. */
+static int run_init(struct run *run, const struct options *o, char **args, int n_args) {
+        *run = (struct run) { .o = o, .lock_fd = -EBADF };
+
+        config_load_dir(&run->cfg, o->config_dir);
+        run->disks = calloc(run->cfg.n_disks + 1, sizeof *run->disks);
+        if (!run->disks)
+                return -ENOMEM;
+        for (int a = 0; a < n_args; a++)
+                if (!config_find(&run->cfg, args[a])) {
+                        log_error("%s: no such disk in %s", args[a], o->config_dir);
+                        run->usage_error = true;
+                }
+        for (size_t i = 0; i < run->cfg.n_disks; i++) {
+                bool wanted = n_args == 0;
+                for (int a = 0; a < n_args && !wanted; a++)
+                        wanted = streq(args[a], run->cfg.disks[i].name);
+                if (!wanted)
+                        continue;
+                struct disk *d = &run->disks[run->n++];
+                d->cfg = &run->cfg.disks[i];
+                d->loop.fd = -EBADF;
+                d->wait = (struct wait_item) { .spec = d->cfg->volume, .timeout = d->cfg->timeout };
+        }
+        return 0;
+}
+
+/* One lock serialises apply and stop between the boot unit, units started
+ * by udev and administrators. check takes it shared. */
+static int run_lock(struct run *run, bool exclusive) {
+        if (mkdir(LOCK_DIR, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        run->lock_fd = open(LOCK_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (run->lock_fd < 0)
+                return -errno;
+        if (flock(run->lock_fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Reporting ---------------------------------------------------------------- */
+
+static void report_table_text(const struct dm_table *t) {
+        for (unsigned i = 0; i < t->n; i++)
+                printf("    %" PRIu64 " %" PRIu64 " linear %s\n", t->t[i].start, t->t[i].length, t->t[i].params);
+}
+
+static void report_disk_json(struct json *j, const struct disk *d) {
+        char dev[DM_NAME_MAX + 16];
+
+        snprintf(dev, sizeof dev, "/dev/mapper/%s", d->cfg->name);
+        json_object_begin(j, NULL);
+        json_string(j, "name", d->cfg->name);
+        json_string(j, "state", state_names[d->state]);
+        json_bool(j, "changed", d->state == DISK_CREATED || d->state == DISK_REMOVED);
+        json_string(j, "device", dev);
+        json_string(j, "volume", d->probed ? d->vol.devnode : NULL);
+        json_string(j, "header", d->cfg->header);
+        json_string(j, "table_type", d->cfg->table == TABLE_GPT ? "gpt" : "mbr");
+        if (d->planned) {
+                json_uint(j, "sector_size", d->plan.layout.sector_size);
+                json_uint(j, "partition_start", layout_head_bytes(&d->plan.layout));
+                json_uint(j, "partition_size", d->vol.size_bytes);
+        }
+        json_array_begin(j, "table");
+        const struct dm_table *t = d->want.n ? &d->want : &d->dm.table;
+        for (unsigned i = 0; i < t->n; i++) {
+                char line[160];
+                snprintf(line, sizeof line, "%" PRIu64 " %" PRIu64 " linear %s", t->t[i].start, t->t[i].length,
+                         t->t[i].params);
+                json_string(j, NULL, line);
+        }
+        json_array_end(j);
+        json_array_begin(j, "checks");
+        for (unsigned i = 0; i < d->n_checks; i++) {
+                json_object_begin(j, NULL);
+                json_string(j, "name", d->checks[i].name);
+                json_string(j, "status", d->checks[i].ok ? "ok" : "fail");
+                json_string(j, "message", d->checks[i].msg);
+                json_object_end(j);
+        }
+        json_array_end(j);
+        json_string(j, "error", *d->error ? d->error : NULL);
+        json_object_end(j);
+}
+
+static int run_report(struct run *run, const char *command) {
+        bool failed = false;
+        int status;
+
+        for (size_t i = 0; i < run->n; i++) {
+                struct disk *d = &run->disks[i];
+                if (d->state == DISK_FAILED || d->state == DISK_UNHEALTHY)
+                        failed = true;
+                /* The one message for a failure, with the disk's name. */
+                if (*d->error)
+                        log_msg(d->state == DISK_MISSING ? LOG_WARN : LOG_ERR, "%s: %s%s", d->cfg->name, d->error,
+                                d->state == DISK_MISSING ? " (nofail: ignored)" : "");
+        }
+        status = run->cfg.n_errors > 0 || run->usage_error ? EXIT_USAGE : failed ? EXIT_FAILED : EXIT_OK;
+
+        if (run->o->json) {
+                struct json j;
+                json_init(&j, stdout);
+                json_object_begin(&j, NULL);
+                json_string(&j, "command", command);
+                json_bool(&j, "dry_run", run->o->dry_run);
+                json_uint(&j, "config_errors", run->cfg.n_errors);
+                json_uint(&j, "exit_status", (uint64_t) status);
+                json_array_begin(&j, "disks");
+                for (size_t i = 0; i < run->n; i++)
+                        report_disk_json(&j, &run->disks[i]);
+                json_array_end(&j);
+                json_object_end(&j);
+                return status;
+        }
+        for (size_t i = 0; i < run->n; i++) {
+                const struct disk *d = &run->disks[i];
+                char a[SIZE_FORMAT_MAX];
+                printf("%s: %s", d->cfg->name, state_names[d->state]);
+                if ((d->state == DISK_CREATED || d->state == DISK_UNCHANGED || d->state == DISK_WOULD_CREATE) && d->planned)
+                        printf(" /dev/mapper/%s (partition 1 = %s, %s, %s)", d->cfg->name, d->vol.devnode,
+                               size_format(d->vol.size_bytes, a, sizeof a), d->cfg->table == TABLE_GPT ? "GPT" : "MBR");
+                putchar('\n');
+                for (unsigned k = 0; k < d->n_checks; k++)
+                        printf("  %-6s %-4s %s\n", d->checks[k].name, d->checks[k].ok ? "ok" : "FAIL", d->checks[k].msg);
+                if (d->state == DISK_WOULD_CREATE) {
+                        if (!d->header_len)
+                                printf("  would create header %s (%s)\n", d->cfg->header,
+                                       size_format(d->plan.layout.header_bytes, a, sizeof a));
+                        printf("  would create /dev/mapper/%s with the table:\n", d->cfg->name);
+                        report_table_text(&d->want);
+                }
+                if (d->state == DISK_WOULD_REMOVE)
+                        printf("  would remove /dev/mapper/%s\n", d->cfg->name);
+        }
+        return status;
+}
+
+/* apply -------------------------------------------------------------------- */
+
+/* Decides what one disk needs and prepares it (header, loop) so that only
+ * the dm creation is left for the batch. */
+static void apply_prepare(struct run *run, struct disk *d) {
+        const struct disk_config *c = d->cfg;
+        char why[256];
+        int r;
+
+        if (observe_volume(d) < 0 || observe_dm(d) < 0)
+                return;
+        if (d->dm.exists) {
+                if (!d->dm.ours) {
+                        disk_fail(d, "/dev/mapper/%s exists and is not partwrap's (DM UUID \"%s\"); not touching it",
+                                  c->name, d->dm.uuid);
+                        return;
+                }
+                if (!dm_matches(d, why, sizeof why)) {
+                        disk_fail(d, "/dev/mapper/%s %s; 'partwrap stop %s' and apply again to rebuild it",
+                                  c->name, why, c->name);
+                        return;
+                }
+                d->state = DISK_UNCHANGED;
+                return;
+        }
+
+        r = observe_header(d);
+        if (r < 0)
+                return;
+        if (r > 0 && !d->verify.maps_volume) {
+                disk_fail(d, "header %s does not describe %s: %s", c->header, d->vol.devnode,
+                          d->verify.n_problems ? d->verify.problems[0] : "partition 1 is not the volume");
+                return;
+        }
+        if (r > 0 && d->verify.n_problems > 0)
+                log_warn("%s: header %s: %s (partition 1 still maps the volume; 'partwrap check' lists all)",
+                         c->name, c->header, d->verify.problems[0]);
+
+        r = device_is_free(d->vol.devnode);
+        if (r == 0) {
+                char users[256] = "held open exclusively";
+                device_users(d->vol.devno, users, sizeof users);
+                disk_fail(d, "%s: in use (%s)", d->vol.devnode, users);
+                return;
+        }
+        if (r < 0) {
+                disk_fail(d, "%s: %s", d->vol.devnode, strerror(-r));
+                return;
+        }
+
+        if (run->o->dry_run) {
+                want_table(d, makedev(0, 0));
+                layout_to_dm_table(&d->plan.layout, "LOOP", d->vol.devnode, &d->want);
+                d->state = DISK_WOULD_CREATE;
+                return;
+        }
+
+        if (!d->header) {
+                _cleanup_free_ uint8_t *buf = plan_header_bytes(&d->plan);
+                if (!buf) {
+                        disk_fail(d, "out of memory");
+                        return;
+                }
+                r = header_create(c->header, buf, d->plan.layout.header_bytes);
+                if (r < 0) {
+                        disk_fail(d, "header %s: cannot create: %s", c->header,
+                                  r == -EEXIST ? "appeared meanwhile (another partwrap?)"
+                                  : r == -ELOOP ? "a symbolic link is in the way" : strerror(-r));
+                        return;
+                }
+                d->header_created = true;
+        }
+
+        r = loop_find(c->header, d->plan.layout.sector_size, c->read_only, &d->loop);
+        if (r == 0)
+                r = loop_attach(c->header, d->plan.layout.sector_size, c->read_only, &d->loop);
+        if (r < 0) {
+                disk_fail(d, "header %s: cannot attach a loop device: %s", c->header, strerror(-r));
+                return;
+        }
+        d->have_loop = true;
+        want_table(d, d->loop.devno);
+        d->to_create = true;
+}
+
+int cmd_apply(const struct options *o, char **args, int n_args) {
+        _cleanup_(run_done) struct run run;
+        struct dm_batch batch;
+        int r;
+
+        if (run_init(&run, o, args, n_args) < 0) {
+                log_error("out of memory");
+                return EXIT_FAILED;
+        }
+        if (!o->dry_run && (r = run_lock(&run, true)) < 0) {
+                log_error("cannot take the lock %s/lock: %s", LOCK_DIR, strerror(-r));
+                return EXIT_FAILED;
+        }
+
+        struct wait_item *items = calloc(run.n + 1, sizeof *items);
+        if (!items)
+                return EXIT_FAILED;
+        for (size_t i = 0; i < run.n; i++)
+                items[i] = run.disks[i].wait;
+        wait_for_volumes(items, run.n);
+        for (size_t i = 0; i < run.n; i++)
+                run.disks[i].wait = items[i];
+        free(items);
+
+        for (size_t i = 0; i < run.n; i++)
+                apply_prepare(&run, &run.disks[i]);
+
+        /* All new devices under one udev cookie, one wait for the batch. */
+        bool any = false;
+        for (size_t i = 0; i < run.n; i++)
+                any = any || run.disks[i].to_create;
+        if (any) {
+                dm_batch_begin(&batch);
+                for (size_t i = 0; i < run.n; i++) {
+                        struct disk *d = &run.disks[i];
+                        if (!d->to_create)
+                                continue;
+                        r = dm_batch_create(&batch, d->cfg->name, &d->want, d->cfg->read_only);
+                        if (r == -EBUSY) {
+                                char users[256] = "held open exclusively";
+                                device_users(d->vol.devno, users, sizeof users);
+                                disk_fail(d, "%s: in use (%s)", d->vol.devnode, users);
+                        } else if (r < 0)
+                                disk_fail(d, "/dev/mapper/%s: cannot create: %s", d->cfg->name, strerror(-r));
+                        else
+                                d->state = DISK_CREATED;
+                }
+                r = dm_batch_end(&batch);
+                if (r < 0)
+                        log_warn("waiting for udev to finish: %s", strerror(-r));
+        }
+        /* Device-mapper holds the loops now; a loop whose creation failed
+         * goes away with our descriptor (autoclear). */
+        for (size_t i = 0; i < run.n; i++)
+                loop_dev_close(&run.disks[i].loop);
+
+        return run_report(&run, "apply");
+}
+
+/* stop --------------------------------------------------------------------- */
+
+int cmd_stop(const struct options *o, char **args, int n_args) {
+        _cleanup_(run_done) struct run run;
+        int r;
+
+        if (run_init(&run, o, args, n_args) < 0)
+                return EXIT_FAILED;
+        if (!o->dry_run && (r = run_lock(&run, true)) < 0) {
+                log_error("cannot take the lock %s/lock: %s", LOCK_DIR, strerror(-r));
+                return EXIT_FAILED;
+        }
+        for (size_t i = 0; i < run.n; i++) {
+                struct disk *d = &run.disks[i];
+                const char *name = d->cfg->name;
+
+                if (observe_dm(d) < 0)
+                        continue;
+                if (!d->dm.exists) {
+                        d->state = DISK_ABSENT;
+                        continue;
+                }
+                if (!d->dm.ours) {
+                        disk_fail(d, "/dev/mapper/%s is not partwrap's (DM UUID \"%s\"); not touching it", name, d->dm.uuid);
+                        continue;
+                }
+                char users[256] = "";
+                if (d->dm.open_count > 0) {
+                        if (device_users(d->dm.devno, users, sizeof users) <= 0)
+                                snprintf(users, sizeof users, "open %d time%s", d->dm.open_count,
+                                         d->dm.open_count == 1 ? "" : "s");
+                        disk_fail(d, "/dev/mapper/%s: in use (%s); stop what uses it first", name, users);
+                        continue;
+                }
+                if (o->dry_run) {
+                        d->state = DISK_WOULD_REMOVE;
+                        continue;
+                }
+                r = dm_remove(name);
+                if (r == -EBUSY) {
+                        if (device_users(d->dm.devno, users, sizeof users) <= 0)
+                                snprintf(users, sizeof users, "opened meanwhile");
+                        disk_fail(d, "/dev/mapper/%s: in use (%s); stop what uses it first", name, users);
+                } else if (r < 0 && r != -ENXIO)
+                        disk_fail(d, "/dev/mapper/%s: cannot remove: %s", name, strerror(-r));
+                else
+                        d->state = r == -ENXIO ? DISK_ABSENT : DISK_REMOVED;
+        }
+        return run_report(&run, "stop");
+}
+
+/* check -------------------------------------------------------------------- */
+
+static int read_at(const char *path, void *buf, size_t len, uint64_t offset) {
+        /* O_DIRECT: compare what the devices hold, not two page caches. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = pread(fd, buf, len, (off_t) offset);
+        if (n < 0)
+                return -errno;
+        return (size_t) n == len ? 0 : -EIO;
+}
+
+static void check_read_through(struct disk *d) {
+        const struct layout *l = &d->plan.layout;
+        char dev[DM_NAME_MAX + 16];
+        void *a = NULL, *b = NULL;
+        size_t max = layout_head_bytes(l) > READ_CHECK_BYTES ? layout_head_bytes(l) : READ_CHECK_BYTES;
+        int r;
+
+        snprintf(dev, sizeof dev, "/dev/mapper/%s", d->cfg->name);
+        if (posix_memalign(&a, 4096, max) != 0 || posix_memalign(&b, 4096, READ_CHECK_BYTES) != 0) {
+                disk_check(d, "read", false, "out of memory");
+                goto out;
+        }
+        /* Head and tail read through the dm device equal the header file. */
+        r = read_at(dev, a, layout_head_bytes(l), 0);
+        if (r < 0 || memcmp(a, d->header, layout_head_bytes(l)) != 0) {
+                disk_check(d, "read", false, "%s: head %s", dev, r < 0 ? strerror(-r) : "differs from the header file");
+                goto out;
+        }
+        if (l->tail_sectors > 0) {
+                r = read_at(dev, a, layout_tail_bytes(l), layout_total_bytes(l) - layout_tail_bytes(l));
+                if (r < 0 || memcmp(a, d->header + layout_head_bytes(l), layout_tail_bytes(l)) != 0) {
+                        disk_check(d, "read", false, "%s: tail %s", dev, r < 0 ? strerror(-r) : "differs from the header file");
+                        goto out;
+                }
+        }
+        /* The first 4 KiB of partition 1 are the first 4 KiB of the volume. */
+        r = read_at(dev, a, READ_CHECK_BYTES, layout_head_bytes(l));
+        if (r >= 0)
+                r = read_at(d->vol.devnode, b, READ_CHECK_BYTES, 0);
+        if (r < 0 || memcmp(a, b, READ_CHECK_BYTES) != 0) {
+                disk_check(d, "read", false, "%s: partition 1 %s", dev, r < 0 ? strerror(-r) : "does not read the volume");
+                goto out;
+        }
+        disk_check(d, "read", true, "head, tail and the start of partition 1 read back as expected");
+out:
+        free(a);
+        free(b);
+}
+
+static void check_disk(struct disk *d) {
+        const struct disk_config *c = d->cfg;
+        char a[SIZE_FORMAT_MAX], why[256];
+        int r;
+
+        disk_check(d, "config", true, "declared at %s:%u", c->file, c->line);
+        if (observe_volume(d) < 0) {
+                disk_check(d, "volume", false, "%s", d->error);
+                if (d->state != DISK_MISSING)
+                        d->state = DISK_UNHEALTHY;
+                return;
+        }
+        disk_check(d, "volume", true, "%s: %s, %" PRIu32 "-byte sectors, %s%s%s", d->vol.devnode,
+                   size_format(d->vol.size_bytes, a, sizeof a), d->vol.sector_size,
+                   d->vol.fstype ? d->vol.fstype : "no filesystem", d->vol.uuid ? " " : "", d->vol.uuid ? d->vol.uuid : "");
+
+        r = observe_header(d);
+        if (r < 0)
+                disk_check(d, "header", false, "%s", d->error);
+        else if (r == 0)
+                disk_check(d, "header", false, "%s: missing (apply creates it)", c->header);
+        else if (d->verify.n_problems == 0)
+                disk_check(d, "header", true, "%s: %s valid, partition 1 = the volume", c->header,
+                           c->table == TABLE_GPT ? "GPT" : "MBR");
+        else {
+                unsigned shown = d->verify.n_problems < VERIFY_MAX_PROBLEMS ? d->verify.n_problems : VERIFY_MAX_PROBLEMS;
+                for (unsigned i = 0; i < shown && i + 1 < MAX_CHECKS - 3; i++)
+                        disk_check(d, "header", false, "%s", d->verify.problems[i]);
+                disk_check(d, "header", d->verify.maps_volume,
+                           d->verify.maps_volume ? "partition 1 still maps the volume exactly"
+                                                 : "partition 1 does NOT map the volume");
+        }
+
+        if (observe_dm(d) < 0) {
+                disk_check(d, "dm", false, "%s", d->error);
+        } else if (!d->dm.exists) {
+                disk_check(d, "dm", false, "/dev/mapper/%s: not active (partwrap apply creates it)", c->name);
+        } else if (!d->dm.ours) {
+                disk_check(d, "dm", false, "/dev/mapper/%s is not partwrap's (DM UUID \"%s\")", c->name, d->dm.uuid);
+        } else {
+                struct loop_dev l;
+                r = live_loop(d, &l);
+                if (r > 0)
+                        disk_check(d, "loop", true, "%s bound to %s", l.path, c->header);
+                else
+                        disk_check(d, "loop", false, "no loop device bound to %s feeds the head", c->header);
+                if (dm_matches(d, why, sizeof why)) {
+                        disk_check(d, "dm", true, "/dev/mapper/%s active, table as declared", c->name);
+                        if (r > 0 && d->header && d->header_len == d->plan.layout.header_bytes)
+                                check_read_through(d);
+                } else
+                        disk_check(d, "dm", false, "/dev/mapper/%s %s", c->name, why);
+        }
+        d->error[0] = 0;
+        d->state = DISK_HEALTHY;
+        for (unsigned i = 0; i < d->n_checks; i++)
+                if (!d->checks[i].ok)
+                        d->state = DISK_UNHEALTHY;
+}
+
+int cmd_check(const struct options *o, char **args, int n_args) {
+        _cleanup_(run_done) struct run run;
+
+        if (run_init(&run, o, args, n_args) < 0)
+                return EXIT_FAILED;
+        for (size_t i = 0; i < run.n; i++) {
+                struct disk *d = &run.disks[i];
+                /* check reports what is there now; it does not wait. */
+                d->wait.result = probe_resolve(d->cfg->volume, &d->wait.path);
+                check_disk(d);
+        }
+        return run_report(&run, "check");
+}
+
+/* udev-match --------------------------------------------------------------- */
+
+/* Runs for every block uevent: no lock, no device opened, never fails the
+ * event. A volume matches by device number (paths, /dev/disk/by-* links)
+ * or by the UUID/LABEL udev's blkid import put in the environment. */
+int cmd_udev_match(const struct options *o, char **args, int n_args) {
+        struct config cfg = { 0 };
+        struct stat dev, st;
+        const char *sep = "";
+
+        if (n_args != 1) {
+                log_error("udev-match: expects one DEVNODE");
+                return EXIT_USAGE;
+        }
+        int saved = log_max_level;
+        log_max_level = -1; /* configuration errors are reported by apply, not here */
+        config_load_dir(&cfg, o->config_dir);
+        log_max_level = saved;
+        if (stat(args[0], &dev) < 0 || !S_ISBLK(dev.st_mode))
+                goto out;
+        const char *uuid = getenv("ID_FS_UUID"), *label = getenv("ID_FS_LABEL");
+
+        for (size_t i = 0; i < cfg.n_disks; i++) {
+                const char *v = cfg.disks[i].volume;
+                bool match;
+                if (strncmp(v, "UUID=", 5) == 0)
+                        match = uuid && streq(v + 5, uuid);
+                else if (strncmp(v, "LABEL=", 6) == 0)
+                        match = label && streq(v + 6, label);
+                else
+                        match = stat(v, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == dev.st_rdev;
+                if (!match)
+                        continue;
+                if (*sep == 0)
+                        fputs("PARTWRAP_UNITS=", stdout);
+                fputs(sep, stdout);
+                fputs("partwrap@", stdout);
+                /* systemd-escape: '-' and anything outside [A-Za-z0-9:_.] become \xNN. */
+                for (const unsigned char *p = (const unsigned char *) cfg.disks[i].name; *p; p++) {
+                        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                                     (*p >= '0' && *p <= '9') || *p == ':' || *p == '_' ||
+                                     (*p == '.' && p != (const unsigned char *) cfg.disks[i].name);
+                        if (plain)
+                                putchar(*p);
+                        else
+                                printf("\\x%02x", *p);
+                }
+                fputs(".service", stdout);
+                sep = " ";
+        }
+        if (*sep)
+                putchar('\n');
+out:
+        config_free(&cfg);
+        return EXIT_OK;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the build and test dependencies from Debian's packages, only
+# those missing. Used by .ci/run and `make demo`.
+set -euo pipefail
+
+packages=(
+        build-essential pkg-config
+        libdevmapper-dev libblkid-dev libinih-dev libudev-dev uuid-dev zlib1g-dev
+        libcmocka-dev
+        gdisk fdisk parted util-linux e2fsprogs ntfs-3g dosfstools
+        user-mode-linux udev dmsetup kmod
+)
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+        echo "deps: missing packages: ${missing[*]} (run as root, or apt-get install them)" >&2
+        exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
