@@ -1,0 +1,166 @@
+# shellcheck shell=bash
+# Sourced first thing by every tests/uml/scenarios/NN-name.sh:
+#
+#       #!/usr/bin/env bash
+#       . "$(dirname "$0")/../lib.sh"
+#
+# On the host (IN_UML unset) this re-runs the scenario inside a fresh
+# User-Mode Linux VM through tests/uml/vm and never returns.  Inside the VM
+# (root, cwd = repo top, a throw-away root: no cleanup needed) it sources
+# tests/lib/tap.sh and provides the helpers below.  When the scenario exits
+# non-zero (tap_done does that on any "not ok"), the device state is printed
+# as TAP comments.
+
+if [ -z "${IN_UML:-}" ]; then
+        exec "$(dirname "${BASH_SOURCE[0]}")/vm" "${BASH_SOURCE[1]}" "$@"
+fi
+
+# shellcheck source=../lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+
+# Without udevd (PARTWRAP_VM_UDEV=0) libdevmapper must create /dev/mapper
+# nodes itself instead of waiting for udev.
+[ "${PARTWRAP_VM_UDEV:-1}" = 0 ] && export DM_DISABLE_UDEV=1
+
+# The files make_volume writes, and their content (checked by check_files).
+VOLUME_FILES="hello.txt numbers.txt sub/deep.txt"
+_volume_file() {
+        case $1 in
+        hello.txt) echo "partwrap test volume" ;;
+        numbers.txt) seq 1 100000 ;;            # 574 KiB
+        sub/deep.txt) printf 'line %s\n' a b c ;;
+        esac
+}
+
+# settle: wait for udev to finish processing events (no-op without udevd).
+settle() {
+        [ "${PARTWRAP_VM_UDEV:-1}" = 0 ] || udevadm settle --timeout=60
+}
+
+# _mkfs DEV FSTYPE [LABEL]: ext2/3/4, ntfs, vfat, swap, none (no filesystem), or
+# any type with an installed mkfs.TYPE.  FSTYPE ext4-huge: ext4 with 1 MiB
+# clusters, quick and small even on a 30 TiB sparse device.
+_mkfs() {
+        local dev=$1 fs=$2 label=${3:-} out
+        out=$(case $fs in
+        ext2 | ext3 | ext4) mkfs."$fs" -F -q -E nodiscard ${label:+-L "$label"} "$dev" ;;
+        ext4-huge) mkfs.ext4 -F -q -O bigalloc -C 1048576 \
+                -E lazy_itable_init=1,lazy_journal_init=1,nodiscard ${label:+-L "$label"} "$dev" ;;
+        ntfs) mkfs.ntfs -Q -F -q ${label:+-L "$label"} "$dev" ;;
+        ntfs-huge) mkfs.ntfs -Q -F -q -c 1048576 ${label:+-L "$label"} "$dev" ;;
+        vfat) mkfs.vfat ${label:+-n "$label"} "$dev" ;;
+        swap) mkswap -q ${label:+-L "$label"} "$dev" ;;
+        none) ;;
+        *) mkfs."$fs" ${label:+-L "$label"} "$dev" ;;
+        esac 2>&1) || { printf 'mkfs %s on %s failed:\n%s\n' "$fs" "$dev" "$out" >&2; return 1; }
+}
+
+# mount_fs DEV DIR [OPTIONS]: mounts a filesystem (ntfs through ntfs-3g).
+mount_fs() {
+        local type
+        type=$(blkid -p -o value -s TYPE "$1") || { echo "no filesystem on $1" >&2; return 1; }
+        mkdir -p "$2"
+        case $type in
+        ntfs) modprobe fuse && ntfs-3g ${3:+-o "$3"} "$1" "$2" ;;
+        *) mount -t "$type" ${3:+-o "$3"} "$1" "$2" ;;
+        esac
+}
+
+# check_files DIR: the files make_volume wrote are in DIR, intact.
+check_files() {
+        local f
+        for f in $VOLUME_FILES; do
+                cmp -s "$1/$f" <(_volume_file "$f") || { echo "$1/$f: missing or changed" >&2; return 1; }
+        done
+}
+
+# _populate DEV FSTYPE: writes $VOLUME_FILES through a temporary mount.
+_populate() {
+        local mnt f
+        case $2 in swap | none) return 0 ;; esac
+        mnt=$(mktemp -d /tmp/mnt.XXXXXX)
+        mount_fs "$1" "$mnt" || return 1
+        for f in $VOLUME_FILES; do
+                mkdir -p "$(dirname "$mnt/$f")"
+                _volume_file "$f" >"$mnt/$f"
+        done
+        umount "$mnt" && rmdir "$mnt" && sync
+}
+
+# make_volume SIZE_MIB FSTYPE [LABEL]: a volume of SIZE_MIB MiB on a loop
+# device over an image in /tmp, with a filesystem and $VOLUME_FILES.
+# Prints the loop device.
+make_volume() {
+        local img dev
+        img=$(mktemp /tmp/volume.XXXXXX) && truncate -s "$1M" "$img" &&
+                dev=$(losetup -f --show "$img") || return 1
+        _mkfs "$dev" "$2" "${3:-}" && _populate "$dev" "$2" || return 1
+        echo "$dev"
+}
+
+# make_sparse_volume SIZE [FSTYPE [LABEL]]: a huge volume (SIZE as truncate
+# takes it: 30T) on a sparse image in /tmp, with a filesystem that blkid
+# finds but no files.  FSTYPE ext4-huge (default: 0.2 s, 1.3 MiB of tmpfs for
+# 30T), ntfs-huge (2 s, 80 MiB), or swap.  Never hash_dev one of these.
+make_sparse_volume() {
+        local img dev
+        img=$(mktemp /tmp/sparse.XXXXXX) && truncate -s "$1" "$img" &&
+                dev=$(losetup -f --show "$img") || return 1
+        _mkfs "$dev" "${2:-ext4-huge}" "${3:-}" || return 1
+        echo "$dev"
+}
+
+# make_4k_volume SIZE_MIB FSTYPE [LABEL]: a disk with 4096-byte logical
+# sectors (scsi_debug, in VM memory), with a filesystem and $VOLUME_FILES.
+# Every call adds a disk of its own; all of them must have the same size.
+make_4k_volume() {
+        local d=/sys/bus/pseudo/drivers/scsi_debug before dev
+        before=$(ls /sys/block)
+        if [ ! -d "$d" ]; then
+                modprobe sd_mod &&
+                        modprobe scsi_debug sector_size=4096 dev_size_mb="$1" per_host_store=1 || return 1
+        elif [ "$(cat "$d/dev_size_mb")" != "$1" ]; then
+                echo "make_4k_volume: all 4k volumes must have one size ($(cat "$d/dev_size_mb") MiB)" >&2
+                return 1
+        else
+                echo 1 >"$d/add_host" || return 1
+        fi
+        for _ in $(seq 50); do
+                dev=$(ls /sys/block | grep -Fxv "$before" | grep '^sd' | head -n 1)
+                [ -n "$dev" ] && [ -b "/dev/$dev" ] && break
+                dev=
+                sleep 0.1
+        done
+        [ -n "$dev" ] || { echo "make_4k_volume: no new scsi_debug disk" >&2; return 1; }
+        settle
+        _mkfs "/dev/$dev" "$2" "${3:-}" && _populate "/dev/$dev" "$2" || return 1
+        echo "/dev/$dev"
+}
+
+# hash_dev DEV: sha256 of the whole device.
+hash_dev() { sha256sum <"$1" | cut -d' ' -f1; }
+
+# loops_count, dm_count: attached loop devices, device-mapper devices.
+loops_count() { losetup -n -l -O NAME | wc -l; }
+dm_count() { find /sys/block -maxdepth 1 -name 'dm-*' | wc -l; }
+
+# uml_diagnostics: the device state as TAP comments (runs on a failing exit;
+# call it yourself from an EXIT trap of your own).
+uml_diagnostics() {
+        {
+                echo "--- dmsetup table"; dmsetup table
+                echo "--- dmsetup info"; dmsetup info -c
+                echo "--- losetup -a"; losetup -a
+                echo "--- lsblk"; lsblk -e 43 -o NAME,SIZE,LOG-SEC,TYPE,FSTYPE,LABEL,MOUNTPOINT   # not nbd
+                echo "--- dmesg (last 30 lines)"; dmesg | tail -n 30
+        } 2>&1 | sed 's/^/#   /'
+}
+_uml_on_exit() {
+        local rc=$?
+        [ "$rc" -eq 0 ] && return
+        diag "scenario exited $rc; device state:"
+        uml_diagnostics
+}
+trap _uml_on_exit EXIT
+# The VM's init sends TERM when PARTWRAP_VM_TIMEOUT is about to run out.
+trap 'diag "terminated (timeout?)"; exit 143' TERM
