@@ -90,6 +90,9 @@ int probe_volume(const char *path, struct volume_info *ret) {
                 return -errno;
         if (ssz <= 0)
                 return -EIO;
+        int ro = 0;
+        if (ioctl(fd, BLKROGET, &ro) < 0)
+                return -errno;
 
         v.devnode = realpath(path, NULL);
         if (!v.devnode)
@@ -97,6 +100,7 @@ int probe_volume(const char *path, struct volume_info *ret) {
         v.devno = st.st_rdev;
         v.size_bytes = size;
         v.sector_size = (uint32_t) ssz;
+        v.read_only = ro != 0;
 
         pr = blkid_new_probe();
         if (!pr)
@@ -113,6 +117,7 @@ int probe_volume(const char *path, struct volume_info *ret) {
         /* Safe probe: a volume with two filesystem signatures (say a fresh
          * NTFS over an old ext4 superblock) is "ambivalent" (-2) rather than
          * whichever signature happens to be tried first. */
+        errno = 0;
         r = blkid_do_safeprobe(pr);
         if (r == -2) {
                 v.ambivalent = true;

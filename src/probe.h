@@ -12,6 +12,9 @@ struct volume_info {
         dev_t devno;          /* st_rdev */
         uint64_t size_bytes;  /* BLKGETSIZE64 */
         uint32_t sector_size; /* logical sector size, BLKSSZGET */
+        bool read_only;       /* BLKROGET: the kernel refuses writes to it. Linux 6.1
+                               * still accepts a read-write dm table over such a
+                               * device; the guest's writes then fail with EIO */
         char *fstype;         /* libblkid TYPE, NULL if none */
         char *uuid;           /* filesystem UUID, NULL if none */
         char *label;          /* filesystem LABEL, NULL if none */

@@ -297,7 +297,7 @@ static int run_init(struct run *run, const struct options *o, char **args, int n
                 struct disk *d = &run->disks[run->n++];
                 d->cfg = &run->cfg.disks[i];
                 d->loop.fd = -EBADF;
-                d->wait = (struct wait_item) { .spec = d->cfg->volume, .timeout = d->cfg->timeout };
+                d->wait = (struct wait_item) { .name = d->cfg->name, .spec = d->cfg->volume, .timeout = d->cfg->timeout };
         }
         return 0;
 }
@@ -452,6 +452,10 @@ static void apply_prepare(struct run *run, struct disk *d) {
                 log_warn("%s: header %s: %s (partition 1 still maps the volume; 'partwrap check' lists all)",
                          c->name, c->header, d->verify.problems[0]);
 
+        if (d->vol.read_only && !c->read_only) {
+                disk_fail(d, "%s: the volume is read-only; declare read-only = yes to map it", d->vol.devnode);
+                return;
+        }
         r = device_is_free(d->vol.devnode);
         if (r == 0) {
                 char users[256] = "held open exclusively";
@@ -488,6 +492,18 @@ static void apply_prepare(struct run *run, struct disk *d) {
         }
 
         r = loop_find(c->header, d->plan.layout.sector_size, c->read_only, &d->loop);
+        if (r > 0) {
+                /* Hold the loop we found, then make sure it is still ours:
+                 * an autoclear loop whose last opener just closed it would
+                 * otherwise vanish under the new table. */
+                struct loop_dev again;
+                d->loop.fd = open(d->loop.path, O_RDONLY | O_CLOEXEC);
+                if (d->loop.fd < 0 || loop_find(c->header, d->plan.layout.sector_size, c->read_only, &again) <= 0 ||
+                    again.devno != d->loop.devno) {
+                        loop_dev_close(&d->loop);
+                        r = 0;
+                }
+        }
         if (r == 0)
                 r = loop_attach(c->header, d->plan.layout.sector_size, c->read_only, &d->loop);
         if (r < 0) {

@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <libudev.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include "probe.h"
 #include "util.h"
 #include "wait.h"
 
-#define POLL_INTERVAL_MS 100
+#define POLL_INTERVAL_MS 200
+#define STATUS_INTERVAL_MS 1000
 
 static uint64_t now_ms(void) {
         struct timespec ts;
@@ -14,34 +23,163 @@ static uint64_t now_ms(void) {
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
-size_t wait_for_volumes(struct wait_item *items, size_t n) {
-        const uint64_t start = now_ms();
-        size_t found = 0, pending;
+/* sd_notify(3)'s protocol: one datagram to $NOTIFY_SOCKET ('@' = abstract). */
+void notify_status(const char *fmt, ...) {
+        const char *sock = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char msg[512] = "STATUS=";
+        va_list ap;
 
-        do {
-                pending = 0;
+        if (!sock || (sock[0] != '/' && sock[0] != '@') || strlen(sock) >= sizeof sa.sun_path)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg + 7, sizeof msg - 7, fmt, ap);
+        va_end(ap);
+        memcpy(sa.sun_path, sock, strlen(sock));
+        if (sa.sun_path[0] == '@')
+                sa.sun_path[0] = 0;
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0)
+                (void) sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *) &sa,
+                              offsetof(struct sockaddr_un, sun_path) + strlen(sock));
+}
+
+static void udev_unrefp(struct udev **u) {
+        if (*u)
+                udev_unref(*u);
+}
+
+static void udev_monitor_unrefp(struct udev_monitor **m) {
+        if (*m)
+                udev_monitor_unref(*m);
+}
+
+static void udev_device_unrefp(struct udev_device **d) {
+        if (*d)
+                udev_device_unref(*d);
+}
+
+/* udev's view of a device: initialised, and for device-mapper not
+ * suspended and not flagged "not ready" by the dm rules (an LV between
+ * create and resume, or one the LVM rules hide). Without udev, any device
+ * node counts. */
+static bool device_ready(struct udev *udev, const char *path) {
+        _cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
+        struct stat st;
+
+        if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+                return false;
+        if (!udev)
+                return true;
+        d = udev_device_new_from_devnum(udev, 'b', st.st_rdev);
+        if (!d || !udev_device_get_is_initialized(d))
+                return false;
+        const char *v;
+        if ((v = udev_device_get_property_value(d, "DM_SUSPENDED")) && streq(v, "1"))
+                return false;
+        if ((v = udev_device_get_property_value(d, "DM_UDEV_DISABLE_OTHER_RULES_FLAG")) && streq(v, "1"))
+                return false;
+        if ((v = udev_device_get_property_value(d, "SYSTEMD_READY")) && streq(v, "0"))
+                return false;
+        return true;
+}
+
+/* Tries to resolve one item; returns true when it is settled (found or failed). */
+static bool try_item(struct udev *udev, struct wait_item *w) {
+        _cleanup_free_ char *path = NULL;
+
+        w->result = probe_resolve(w->spec, &path);
+        if (w->result == 0 && !device_ready(udev, path))
+                w->result = -ENOENT;
+        if (w->result == 0)
+                w->path = TAKE_PTR(path);
+        w->done = w->result != -ENOENT;
+        return w->done;
+}
+
+static void show_status(const struct wait_item *items, size_t n, uint64_t elapsed_ms, bool *shown) {
+        char line[256] = "";
+        size_t pending = 0, len = 0;
+        unsigned left = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (items[i].done)
+                        continue;
+                unsigned l = items[i].timeout - (unsigned) (elapsed_ms / 1000);
+                left = l > left ? l : left;
+                if (pending++ < 3 && len < sizeof line)
+                        len += (size_t) snprintf(line + len, sizeof line - len, "%s%s (%s)", pending > 1 ? ", " : "",
+                                                 items[i].name, items[i].spec);
+        }
+        if (pending > 3 && len < sizeof line)
+                snprintf(line + len, sizeof line - len, " and %zu more", pending - 3);
+        notify_status("Waiting for %zu volume%s: %s; up to %u s", pending, pending == 1 ? "" : "s", line, left);
+        if (isatty(STDERR_FILENO) && log_max_level >= LOG_WARN) {
+                fprintf(stderr, "\r\033[Kpartwrap: waiting for %s; up to %u s", line, left);
+                *shown = true;
+        }
+}
+
+size_t wait_for_volumes(struct wait_item *items, size_t n) {
+        _cleanup_(udev_unrefp) struct udev *udev = NULL;
+        _cleanup_(udev_monitor_unrefp) struct udev_monitor *mon = NULL;
+        const uint64_t start = now_ms();
+        uint64_t last_status = 0;
+        bool shown = false, first = true;
+        size_t found = 0;
+        int fd = -EBADF;
+
+        /* Only a running udevd sends events and initialises devices. */
+        if (access("/run/udev/control", F_OK) == 0 && (udev = udev_new())) {
+                mon = udev_monitor_new_from_netlink(udev, "udev");
+                if (mon && udev_monitor_filter_add_match_subsystem_devtype(mon, "block", NULL) >= 0 &&
+                    udev_monitor_enable_receiving(mon) >= 0)
+                        fd = udev_monitor_get_fd(mon);
+        }
+        /* The monitor listens before the first look, so no event is lost between them. */
+        for (;;) {
+                size_t pending = 0;
+                uint64_t elapsed = now_ms() - start, next = UINT64_MAX;
+
                 for (size_t i = 0; i < n; i++) {
                         struct wait_item *w = &items[i];
-                        if (w->path)
+                        if (w->done)
                                 continue;
-                        w->result = probe_resolve(w->spec, &w->path);
-                        if (w->result == 0) {
-                                found++;
+                        if (try_item(udev, w))
                                 continue;
-                        }
-                        if (w->result != -ENOENT)
-                                continue;
-                        if (now_ms() - start >= (uint64_t) w->timeout * 1000) {
-                                if (w->timeout > 0)
-                                        w->result = -ETIMEDOUT;
+                        uint64_t deadline = (uint64_t) w->timeout * 1000;
+                        if (elapsed >= deadline) {
+                                w->result = w->timeout > 0 ? -ETIMEDOUT : -ENOENT;
+                                w->done = true;
                                 continue;
                         }
+                        next = deadline - elapsed < next ? deadline - elapsed : next;
                         pending++;
                 }
-                if (pending > 0) {
-                        log_debug("waiting for %zu volume%s", pending, pending == 1 ? "" : "s");
-                        nanosleep(&(struct timespec) { 0, POLL_INTERVAL_MS * 1000000L }, NULL);
+                if (pending == 0)
+                        break;
+                if (first || elapsed - last_status >= STATUS_INTERVAL_MS) {
+                        if (first)
+                                log_info("waiting for %zu volume%s (%s)", pending, pending == 1 ? "" : "s",
+                                         fd >= 0 ? "udev events" : "no udevd: polling the device paths");
+                        show_status(items, n, elapsed, &shown);
+                        last_status = elapsed;
+                        first = false;
                 }
-        } while (pending > 0);
+                int timeout = (int) (next < STATUS_INTERVAL_MS ? next : STATUS_INTERVAL_MS);
+                if (fd < 0)
+                        timeout = timeout < POLL_INTERVAL_MS ? timeout : POLL_INTERVAL_MS;
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                if (poll(&p, fd >= 0, timeout) > 0) {
+                        /* Drain; any block event is a reason to look again. */
+                        struct udev_device *d;
+                        while ((d = udev_monitor_receive_device(mon)))
+                                udev_device_unref(d);
+                }
+        }
+        if (shown)
+                fputs("\r\033[K", stderr);
+        for (size_t i = 0; i < n; i++)
+                found += items[i].path != NULL;
         return found;
 }

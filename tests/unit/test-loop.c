@@ -314,6 +314,7 @@ static void probe_ext4(struct fixture *f, uint32_t bs) {
         assert_int_equal(v.devno, l.devno);
         assert_int_equal(v.size_bytes, 16 << 20);
         assert_int_equal(v.sector_size, bs);
+        assert_true(v.read_only);
         assert_string_equal(v.fstype, "ext4");
         assert_string_equal(v.uuid, uuid);
         assert_string_equal(v.label, label);
@@ -359,9 +360,11 @@ static void test_probe_partition_table(void **state) {
         snprintf(cmd, sizeof(cmd), "sgdisk -o -n 1:2048:0 '%s' >/dev/null 2>&1", img);
         run_or_skip("sgdisk", cmd);
 
-        assert_int_equal(loop_attach(img, 512, true, &l), 0);
+        /* Writable loop this time: read_only reports the device. */
+        assert_int_equal(loop_attach(img, 512, false, &l), 0);
         unsigned nr = loop_nr(&l);
         assert_int_equal(probe_volume(l.path, &v), 0);
+        assert_false(v.read_only);
         assert_string_equal(v.pttype, "gpt");
         assert_null(v.fstype);
         volume_info_free(&v);
@@ -382,6 +385,7 @@ static void test_probe_no_signature(void **state) {
         assert_null(v.label);
         assert_null(v.pttype);
         assert_int_equal(v.size_bytes, 1 << 20);
+        assert_true(v.read_only);
         volume_info_free(&v);
         loop_dev_close(&l);
         assert_true(wait_unbound(nr));

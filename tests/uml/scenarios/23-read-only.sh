@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# read-only = yes: the dm device, and the loop under its head, are read-only;
+# writes through /dev/mapper/NAME fail and reach neither the volume nor the
+# header; the data still reads through partition 1; check is healthy.
+. "$(dirname "$0")/../lib.sh"
+
+conf=/tmp/conf && mkdir -p $conf
+vol=$(make_volume 32 ext4 rodata) || exit 1
+settle
+before=$(hash_dev "$vol")
+hdr=/tmp/headers/ro.header
+cat >$conf/23-ro.conf <<EOC
+[ro]
+volume = $vol
+header = $hdr
+read-only = yes
+EOC
+pw() { "$PARTWRAP" -c $conf "$@"; }
+
+loops0=$(loops_count)
+check "apply creates the read-only disk" pw apply
+settle
+check "/dev/mapper/ro exists" test -b /dev/mapper/ro
+check_eq "blockdev --getro = 1" 1 "$(blockdev --getro /dev/mapper/ro 2>&1)"
+check "dmsetup info: readonly" bash -c "dmsetup info ro | grep -Eq '^State: +ACTIVE \(READ-ONLY\)'"
+check_eq "dmsetup info -c: attr r" r "$(dmsetup info -c --noheadings -o attr ro | cut -c3)"
+check_eq "sysfs ro = 1" 1 "$(cat /sys/block/"$(basename "$(readlink -f /dev/mapper/ro)")"/ro)"
+check_eq "one loop device attached" $((loops0 + 1)) "$(loops_count)"
+check_eq "the header's loop is read-only" 1 "$(losetup -n -l -O RO -j $hdr | tr -d ' ')"
+check_eq "the header's loop has autoclear" 1 "$(losetup -n -l -O AUTOCLEAR -j $hdr | tr -d ' ')"
+hdr_before=$(sha256sum <$hdr)
+disk_before=$(hash_dev /dev/mapper/ro)
+
+# Writes, the way a guest or a careless admin would try them.
+check_fails "a write into the head through /dev/mapper/ro fails" \
+        dd if=/dev/zero of=/dev/mapper/ro bs=512 count=1 seek=1 conv=notrunc,fsync status=none
+check_fails "an O_DIRECT write into partition 1 fails" \
+        dd if=/dev/zero of=/dev/mapper/ro bs=4096 count=1 seek=256 oflag=direct conv=notrunc status=none
+check_fails "sgdisk cannot rewrite the table" sgdisk -Z /dev/mapper/ro
+check_fails "a write to the header's loop device fails" \
+        dd if=/dev/zero of="$(losetup -n -O NAME -j $hdr)" bs=512 count=1 conv=notrunc,fsync status=none
+check_eq "header file unchanged" "$hdr_before" "$(sha256sum <$hdr)"
+check_eq "disk content unchanged" "$disk_before" "$(hash_dev /dev/mapper/ro)"
+
+# Still a working disk, read-only.
+check "sgdisk -v: no problems" bash -c "sgdisk -v /dev/mapper/ro | grep -q 'No problems found'"
+lp=$(losetup -f --show -r -P /dev/mapper/ro)
+settle
+check "kernel parsed partition 1" test -b "${lp}p1"
+if mount_fs "${lp}p1" /tmp/p1 ro,noload; then
+        check "files read back through partition 1" check_files /tmp/p1
+        umount /tmp/p1
+else
+        not_ok "mount ${lp}p1 read-only"
+fi
+losetup -d "$lp"
+settle
+
+out=$(pw check 2>&1)
+check_eq "check exits 0" 0 "$?"
+check_eq "check: healthy" "ro: healthy" "$(grep '^ro:' <<<"$out")"
+out=$(pw apply 2>&1)
+check_eq "second apply: unchanged (read-only matches)" "ro: unchanged" "$(grep '^ro:' <<<"$out" | cut -d' ' -f1-2)"
+
+# The declaration flips to read-write: apply must not call the read-only
+# device as declared; check must say so.
+sed -i 's/^read-only = yes/read-only = no/' $conf/23-ro.conf
+out=$(pw apply 2>&1)
+check_eq "read-only device, declared read-write: apply exits 1" 1 "$?"
+check "  the message says read-only vs read-write" grep -q "read-only, declared read-write" <<<"$out"
+out=$(pw check 2>&1)
+check_eq "  check exits 1" 1 "$?"
+check_eq "  the device is still read-only" 1 "$(blockdev --getro /dev/mapper/ro 2>&1)"
+check "stop" pw stop
+settle
+check_eq "loop detached" "$loops0" "$(loops_count)"
+check "apply read-write" pw apply
+settle
+check_eq "  now blockdev --getro = 0" 0 "$(blockdev --getro /dev/mapper/ro 2>&1)"
+check_eq "  and the header's loop is read-write" 0 "$(losetup -n -l -O RO -j $hdr | tr -d ' ')"
+check "  check healthy" pw check
+pw stop >/dev/null 2>&1
+settle
+check_eq "header file unchanged throughout" "$hdr_before" "$(sha256sum <$hdr)"
+
+check_eq "volume unchanged" "$before" "$(hash_dev "$vol")"
+tap_done
