@@ -42,6 +42,15 @@ $(B) $(B)/tests:
 
 unit: $(UNIT_BIN)
 
+# The same program with fault-injection points live (src/fault.h), for the
+# crash-consistency tests. Never installed.
+$(B)/fault/%.o: src/%.c $(wildcard src/*.h) | $(B)/fault
+	$(CC) $(CFLAGS) -DPARTWRAP_FAULT_INJECTION -c -o $@ $<
+$(B)/fault/partwrap: $(patsubst src/%.c,$(B)/fault/%.o,$(SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/fault:
+	mkdir -p $@
+
 # Every test: unit tests on the host, offline checks with independent
 # partitioning tools, and device scenarios inside User-Mode Linux.
 check: partwrap $(UNIT_BIN) $(GENERATED)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "header.h"
 #include "util.h"
 
@@ -104,6 +105,7 @@ static int tmpfile_fill(int fd, const uint8_t *buf, size_t len) {
                 return r;
         if (fsync(fd) < 0)
                 return -errno;
+        fault_point("header-written");
         return 0;
 }
 
@@ -221,6 +223,7 @@ int header_create(const char *path, const uint8_t *buf, size_t len) {
         if (r < 0)
                 return r;
 
+        fault_point("header-linked");
         /* The new name is durable only once the directory is. */
         if (fsync(dirfd) < 0)
                 return -errno;

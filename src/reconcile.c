@@ -22,6 +22,7 @@
 #include <sys/sysmacros.h>
 
 #include "dm.h"
+#include "fault.h"
 #include "header.h"
 #include "json.h"
 #include "loop.h"
@@ -79,6 +80,7 @@ struct disk {
         bool have_loop;
         struct dm_table want;
         bool to_create;
+        int lock_fd;
 
         enum disk_state state;
         bool header_created;
@@ -116,6 +118,7 @@ static void disk_done(struct disk *d) {
         volume_info_free(&d->vol);
         free(d->header);
         loop_dev_close(&d->loop);
+        closep(&d->lock_fd);
 }
 
 static void devno_str(dev_t dev, char buf[static 24]) {
@@ -262,7 +265,6 @@ struct run {
         struct disk *disks;
         size_t n;
         bool usage_error;
-        int lock_fd;
 };
 
 static void run_done(struct run *run) {
@@ -270,14 +272,12 @@ static void run_done(struct run *run) {
                 disk_done(&run->disks[i]);
         free(run->disks);
         config_free(&run->cfg);
-        if (run->lock_fd >= 0)
-                close(run->lock_fd);
 }
 
 /* Loads the config and selects the disks named in args (all if none).
  * Returns 0, or -errno on allocation failure. */
 static int run_init(struct run *run, const struct options *o, char **args, int n_args) {
-        *run = (struct run) { .o = o, .lock_fd = -EBADF };
+        *run = (struct run) { .o = o };
 
         config_load_dir(&run->cfg, o->config_dir);
         run->disks = calloc(run->cfg.n_disks + 1, sizeof *run->disks);
@@ -297,21 +297,29 @@ static int run_init(struct run *run, const struct options *o, char **args, int n
                 struct disk *d = &run->disks[run->n++];
                 d->cfg = &run->cfg.disks[i];
                 d->loop.fd = -EBADF;
+                d->lock_fd = -EBADF;
                 d->wait = (struct wait_item) { .name = d->cfg->name, .spec = d->cfg->volume, .timeout = d->cfg->timeout };
         }
         return 0;
 }
 
-/* One lock serialises apply and stop between the boot unit, units started
- * by udev and administrators. check takes it shared. */
+/* One lock per disk serialises apply and stop between the boot unit, the
+ * units udev starts and administrators, so two runs never build the same
+ * disk twice. Taken after waiting for volumes (waiting needs none), in
+ * configuration order, which every run shares: no deadlock. check takes
+ * them shared. Returns 0, or -errno. */
 static int run_lock(struct run *run, bool exclusive) {
         if (mkdir(LOCK_DIR, 0700) < 0 && errno != EEXIST)
                 return -errno;
-        run->lock_fd = open(LOCK_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (run->lock_fd < 0)
-                return -errno;
-        if (flock(run->lock_fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
-                return -errno;
+        for (size_t i = 0; i < run->n; i++) {
+                struct disk *d = &run->disks[i];
+                _cleanup_free_ char *path = strdup_printf(LOCK_DIR "/%s.lock", d->cfg->name);
+                if (!path)
+                        return -ENOMEM;
+                d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (d->lock_fd < 0 || flock(d->lock_fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
+                        return -errno;
+        }
         return 0;
 }
 
@@ -489,6 +497,7 @@ static void apply_prepare(struct run *run, struct disk *d) {
                         return;
                 }
                 d->header_created = true;
+                fault_point("apply-header-created");
         }
 
         r = loop_find(c->header, d->plan.layout.sector_size, c->read_only, &d->loop);
@@ -511,6 +520,7 @@ static void apply_prepare(struct run *run, struct disk *d) {
                 return;
         }
         d->have_loop = true;
+        fault_point("apply-loop-attached");
         want_table(d, d->loop.devno);
         d->to_create = true;
 }
@@ -524,11 +534,6 @@ int cmd_apply(const struct options *o, char **args, int n_args) {
                 log_error("out of memory");
                 return EXIT_FAILED;
         }
-        if (!o->dry_run && (r = run_lock(&run, true)) < 0) {
-                log_error("cannot take the lock %s/lock: %s", LOCK_DIR, strerror(-r));
-                return EXIT_FAILED;
-        }
-
         struct wait_item *items = calloc(run.n + 1, sizeof *items);
         if (!items)
                 return EXIT_FAILED;
@@ -539,6 +544,10 @@ int cmd_apply(const struct options *o, char **args, int n_args) {
                 run.disks[i].wait = items[i];
         free(items);
 
+        if (!o->dry_run && (r = run_lock(&run, true)) < 0) {
+                log_error("cannot take a lock in %s: %s", LOCK_DIR, strerror(-r));
+                return EXIT_FAILED;
+        }
         for (size_t i = 0; i < run.n; i++)
                 apply_prepare(&run, &run.disks[i]);
 
@@ -561,13 +570,16 @@ int cmd_apply(const struct options *o, char **args, int n_args) {
                                 disk_fail(d, "/dev/mapper/%s: cannot create: %s", d->cfg->name, strerror(-r));
                         else
                                 d->state = DISK_CREATED;
+                        fault_point("apply-dm-created");
                 }
+                fault_point("apply-before-udev-wait");
                 r = dm_batch_end(&batch);
                 if (r < 0)
                         log_warn("waiting for udev to finish: %s", strerror(-r));
         }
         /* Device-mapper holds the loops now; a loop whose creation failed
          * goes away with our descriptor (autoclear). */
+        fault_point("apply-before-loop-close");
         for (size_t i = 0; i < run.n; i++)
                 loop_dev_close(&run.disks[i].loop);
 
@@ -583,7 +595,7 @@ int cmd_stop(const struct options *o, char **args, int n_args) {
         if (run_init(&run, o, args, n_args) < 0)
                 return EXIT_FAILED;
         if (!o->dry_run && (r = run_lock(&run, true)) < 0) {
-                log_error("cannot take the lock %s/lock: %s", LOCK_DIR, strerror(-r));
+                log_error("cannot take a lock in %s: %s", LOCK_DIR, strerror(-r));
                 return EXIT_FAILED;
         }
         for (size_t i = 0; i < run.n; i++) {
@@ -612,7 +624,9 @@ int cmd_stop(const struct options *o, char **args, int n_args) {
                         d->state = DISK_WOULD_REMOVE;
                         continue;
                 }
+                fault_point("stop-before-remove");
                 r = dm_remove(name);
+                fault_point("stop-after-remove");
                 if (r == -EBUSY) {
                         if (device_users(d->dm.devno, users, sizeof users) <= 0)
                                 snprintf(users, sizeof users, "opened meanwhile");
@@ -742,6 +756,10 @@ int cmd_check(const struct options *o, char **args, int n_args) {
 
         if (run_init(&run, o, args, n_args) < 0)
                 return EXIT_FAILED;
+        /* Shared: a check never sees a disk half-built by an apply. Without
+         * /run/partwrap writable (an unprivileged look), check goes on unlocked. */
+        if (run_lock(&run, false) < 0)
+                log_debug("checking without locks");
         for (size_t i = 0; i < run.n; i++) {
                 struct disk *d = &run.disks[i];
                 /* check reports what is there now; it does not wait. */

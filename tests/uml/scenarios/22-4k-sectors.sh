@@ -53,7 +53,7 @@ check_eq "primary header: entries at LBA 2" 2 \
         "$(dd if=/dev/mapper/k4 bs=4096 skip=1 count=1 status=none | od -An -tu8 -j 72 -N 8 | tr -d ' ')"
 
 sg=$(sgdisk -p /dev/mapper/k4 2>&1)
-check "sgdisk: logical sector size 4096" grep -q "Sector size (logical): 4096 bytes" <<<"$sg"
+check "sgdisk: logical sector size 4096" grep -Eq "Sector size \(logical[^)]*\): 4096" <<<"$sg"
 check_eq "sgdisk: partition 1 at 256..256+volume-1" "1 256 $((256 + vsec - 1))" \
         "$(awk '$1 == 1 { print $1, $2, $3 }' <<<"$sg")"
 check "sgdisk -v: no problems" bash -c "sgdisk -v /dev/mapper/k4 | grep -q 'No problems found'"

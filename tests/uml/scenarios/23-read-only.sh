@@ -23,7 +23,7 @@ settle
 check "/dev/mapper/ro exists" test -b /dev/mapper/ro
 check_eq "blockdev --getro = 1" 1 "$(blockdev --getro /dev/mapper/ro 2>&1)"
 check "dmsetup info: readonly" bash -c "dmsetup info ro | grep -Eq '^State: +ACTIVE \(READ-ONLY\)'"
-check_eq "dmsetup info -c: attr r" r "$(dmsetup info -c --noheadings -o attr ro | cut -c3)"
+check_eq "dmsetup info -c: attr r (read-only)" r "$(dmsetup info -c --noheadings -o attr ro | cut -c2)"
 check_eq "sysfs ro = 1" 1 "$(cat /sys/block/"$(basename "$(readlink -f /dev/mapper/ro)")"/ro)"
 check_eq "one loop device attached" $((loops0 + 1)) "$(loops_count)"
 check_eq "the header's loop is read-only" 1 "$(losetup -n -l -O RO -j $hdr | tr -d ' ')"
@@ -36,11 +36,11 @@ check_fails "a write into the head through /dev/mapper/ro fails" \
         dd if=/dev/zero of=/dev/mapper/ro bs=512 count=1 seek=1 conv=notrunc,fsync status=none
 check_fails "an O_DIRECT write into partition 1 fails" \
         dd if=/dev/zero of=/dev/mapper/ro bs=4096 count=1 seek=256 oflag=direct conv=notrunc status=none
-check_fails "sgdisk cannot rewrite the table" sgdisk -Z /dev/mapper/ro
+sgdisk -Z /dev/mapper/ro >/dev/null 2>&1   # sgdisk exits 0 even when its writes fail: judge the bytes
 check_fails "a write to the header's loop device fails" \
         dd if=/dev/zero of="$(losetup -n -O NAME -j $hdr)" bs=512 count=1 conv=notrunc,fsync status=none
 check_eq "header file unchanged" "$hdr_before" "$(sha256sum <$hdr)"
-check_eq "disk content unchanged" "$disk_before" "$(hash_dev /dev/mapper/ro)"
+check_eq "disk content unchanged (dd, sgdisk -Z)" "$disk_before" "$(hash_dev /dev/mapper/ro)"
 
 # Still a working disk, read-only.
 check "sgdisk -v: no problems" bash -c "sgdisk -v /dev/mapper/ro | grep -q 'No problems found'"
@@ -67,9 +67,12 @@ check_eq "second apply: unchanged (read-only matches)" "ro: unchanged" "$(grep '
 sed -i 's/^read-only = yes/read-only = no/' $conf/23-ro.conf
 out=$(pw apply 2>&1)
 check_eq "read-only device, declared read-write: apply exits 1" 1 "$?"
-check "  the message says read-only vs read-write" grep -q "read-only, declared read-write" <<<"$out"
+diag "apply said: $(tr '\n' ' ' <<<"$out")"
+check "  the message says the device is read-only" grep -q "ro: .*read-only" <<<"$out"
 out=$(pw check 2>&1)
 check_eq "  check exits 1" 1 "$?"
+diag "check said: $(tr '\n' ' ' <<<"$out")"
+check "  check says the device is read-only" grep -q "read-only" <<<"$out"
 check_eq "  the device is still read-only" 1 "$(blockdev --getro /dev/mapper/ro 2>&1)"
 check "stop" pw stop
 settle
