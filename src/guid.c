@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <uuid/uuid.h>
@@ -59,10 +60,14 @@ void guid_derive(const char *purpose, const char *name, const char *fs_uuid, gui
         char key[512];
         uuid_t u;
 
-        /* The fields are separated by a byte that cannot occur in a dm name. */
+        /* The fields are separated by a byte that cannot occur in a dm name.
+         * The filesystem UUID is folded to lower case: libblkid prints NTFS
+         * serials in upper case, an administrator may type either. */
         int n = snprintf(key, sizeof key, "%s\n%s\n%s", purpose, name, fs_uuid ? fs_uuid : "");
         if (n < 0 || (size_t) n >= sizeof key)
                 n = sizeof key - 1;
+        for (char *p = key + strlen(purpose) + strlen(name) + 2; p < key + n; p++)
+                *p = (char) tolower((unsigned char) *p);
         uuid_generate_sha1(u, PARTWRAP_NAMESPACE, key, (size_t) n);
         memcpy(ret->b, u, 16);
 }

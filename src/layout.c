@@ -39,11 +39,11 @@ int layout_compute(enum table_kind table, uint64_t volume_bytes, uint32_t sector
                 l.tail_sectors = l.entries_sectors + 1;
         }
 
-        /* Device-mapper counts in 512-byte units with 64 bits: the whole
-         * disk in bytes must fit in 64 bits too. */
+        /* The kernel addresses block devices with a signed 64-bit loff_t:
+         * the whole disk in bytes must stay below 2^63. */
         uint64_t tail_bytes = l.tail_sectors * sector_size, total_bytes;
         if (__builtin_add_overflow(volume_bytes, alignment, &total_bytes) ||
-            __builtin_add_overflow(total_bytes, tail_bytes, &total_bytes))
+            __builtin_add_overflow(total_bytes, tail_bytes, &total_bytes) || total_bytes > INT64_MAX)
                 return -EFBIG;
         l.total_sectors = total_bytes / sector_size;
 

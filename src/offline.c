@@ -87,11 +87,12 @@ static void print_table(const struct options *o, const struct disk_config *d, co
                 json_object_end(&j);
                 return;
         }
-        printf("# %s: header %s (%s, %" PRIu64 " bytes), partition 1 = volume at %s\n"
+        printf("# %s: header %s (%s head + %s tail = %" PRIu64 " bytes), partition 1 = volume at %s\n"
                "# device-mapper table of /dev/mapper/%s, in 512-byte units;\n"
                "# LOOP = %s on a loop device with %" PRIu32 "-byte sectors, VOLUME = the volume\n",
-               d->name, o->output, size_format(p->layout.header_bytes, a, sizeof a), p->layout.header_bytes,
-               size_format(layout_head_bytes(&p->layout), b, sizeof b), d->name, o->output, p->layout.sector_size);
+               d->name, o->output, size_format(layout_head_bytes(&p->layout), a, sizeof a),
+               size_format(layout_tail_bytes(&p->layout), b, sizeof b), p->layout.header_bytes,
+               size_format(layout_head_bytes(&p->layout), a, sizeof a), d->name, o->output, p->layout.sector_size);
         for (unsigned i = 0; i < t.n; i++)
                 printf("%" PRIu64 " %" PRIu64 " linear %s\n", t.t[i].start, t.t[i].length, t.t[i].params);
 }
@@ -156,7 +157,7 @@ int cmd_mkheader(const struct options *o, char **args, int n_args) {
         if (r < 0) {
                 log_error("mkheader: %s: %s", o->output,
                           r == -EEXIST ? "exists already, not overwriting" : strerror(-r));
-                return EXIT_FAILED;
+                return r == -EEXIST ? EXIT_USAGE : EXIT_FAILED;
         }
         print_table(o, &d, &p);
         return EXIT_OK;

@@ -57,8 +57,8 @@ const char *plan_strerror(int r, const struct disk_config *c, const struct volum
                                  v->size_bytes, v->sector_size);
                 break;
         case -EDOM:
-                snprintf(buf, len, "alignment %s must be a multiple of the %" PRIu32 "-byte sector, at least %s for %s, at most %s",
-                         size_format(c->alignment, a, sizeof a), v->sector_size,
+                snprintf(buf, len, "alignment %" PRIu64 " bytes must be a multiple of the %" PRIu32 "-byte sector, at least %s for %s, at most %s",
+                         c->alignment, v->sector_size,
                          size_format(layout_min_alignment(c->table, v->sector_size), b, sizeof b),
                          c->table == TABLE_GPT ? "GPT" : "MBR", "1 GiB");
                 break;

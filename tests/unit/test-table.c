@@ -96,6 +96,8 @@ static void test_layout_odd_and_huge(void **state) {
         assert_int_equal(l.total_sectors, 30 * TiB / 4096 + 256 + 5);
         /* 64-bit overflow of the disk in bytes. */
         assert_int_equal(layout_compute(TABLE_GPT, UINT64_MAX - 4095, 4096, MiB, &l), -EFBIG);
+        /* Past the kernel's signed 64-bit offsets. */
+        assert_int_equal(layout_compute(TABLE_GPT, UINT64_C(1) << 63, 512, MiB, &l), -EFBIG);
 }
 
 static void test_layout_mbr_limit(void **state) {
@@ -463,6 +465,10 @@ static void test_guid(void **state) {
         guid_derive("partition", "win-data", "1234-ABCD", &c);
         assert_false(guid_equal(&a, &c));
         guid_derive("disk", "win-data", NULL, &c);
+        assert_false(guid_equal(&a, &c));
+        guid_derive("disk", "win-data", "1234-abcd", &c);
+        assert_true(guid_equal(&a, &c)); /* filesystem UUIDs fold case */
+        guid_derive("Disk", "win-data", "1234-ABCD", &c);
         assert_false(guid_equal(&a, &c));
         guid_derive("disk", "win-datb", "1234-ABCD", &c);
         assert_false(guid_equal(&a, &c));
