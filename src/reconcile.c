@@ -58,7 +58,9 @@ static const char *const state_names[] = {
         [DISK_MISSING] = "missing", [DISK_FAILED] = "failed",
 };
 
-#define MAX_CHECKS 8
+/* The fixed checks (config, volume, loop, dm, read, the header verdict)
+ * and every problem the header verifier can word. */
+#define MAX_CHECKS (VERIFY_MAX_PROBLEMS + 8)
 struct check_item {
         const char *name;
         bool ok;
@@ -209,11 +211,16 @@ static void want_table(struct disk *d, dev_t loop) {
  * header file. Returns 1 and *ret if so, 0 if not, -errno. */
 static int live_loop(struct disk *d, struct loop_dev *ret) {
         struct loop_dev l = { .fd = -EBADF };
-        int r = loop_find(d->cfg->header, d->plan.layout.sector_size, d->cfg->read_only, &l);
+        char s[24];
+        int r;
 
+        /* Either read-only state: a loop from an earlier declaration is
+         * still ours, and dm_matches() words the difference. */
+        r = loop_find(d->cfg->header, d->plan.layout.sector_size, d->cfg->read_only, &l);
+        if (r == 0)
+                r = loop_find(d->cfg->header, d->plan.layout.sector_size, !d->cfg->read_only, &l);
         if (r <= 0)
                 return r;
-        char s[24];
         devno_str(l.devno, s);
         /* The head target reads the loop from offset 0: "MAJ:MIN 0". */
         if (d->dm.table.n == 0 || strncmp(d->dm.table.t[0].params, s, strlen(s)) != 0 ||
@@ -583,6 +590,7 @@ int cmd_apply(const struct options *o, char **args, int n_args) {
         for (size_t i = 0; i < run.n; i++)
                 loop_dev_close(&run.disks[i].loop);
 
+        log_debug("udev waits: %u", dm_udev_waits);
         return run_report(&run, "apply");
 }
 
@@ -717,8 +725,10 @@ static void check_disk(struct disk *d) {
                            c->table == TABLE_GPT ? "GPT" : "MBR");
         else {
                 unsigned shown = d->verify.n_problems < VERIFY_MAX_PROBLEMS ? d->verify.n_problems : VERIFY_MAX_PROBLEMS;
-                for (unsigned i = 0; i < shown && i + 1 < MAX_CHECKS - 3; i++)
+                for (unsigned i = 0; i < shown; i++)
                         disk_check(d, "header", false, "%s", d->verify.problems[i]);
+                if (d->verify.n_problems > shown)
+                        disk_check(d, "header", false, "%u more problems", d->verify.n_problems - shown);
                 disk_check(d, "header", d->verify.maps_volume,
                            d->verify.maps_volume ? "partition 1 still maps the volume exactly"
                                                  : "partition 1 does NOT map the volume");

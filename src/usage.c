@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,12 +81,45 @@ static int find_holder(dev_t devno, char *buf, size_t len) {
         return r;
 }
 
+/* A loop device over a block device does not show in its holders; its
+ * backing_file names the device. */
+static int find_loop(dev_t devno, char *buf, size_t len) {
+        DIR *d = opendir("/sys/block");
+        struct dirent *de;
+        int r = 0;
+
+        if (!d)
+                return 0;
+        while (r == 0 && (de = readdir(d))) {
+                char p[300], backing[PATH_MAX] = "";
+                struct stat st;
+
+                if (strncmp(de->d_name, "loop", 4) != 0)
+                        continue;
+                snprintf(p, sizeof p, "/sys/block/%s/loop/backing_file", de->d_name);
+                FILE *f = fopen(p, "re");
+                if (!f)
+                        continue;
+                if (fgets(backing, sizeof backing, f))
+                        backing[strcspn(backing, "\n")] = 0;
+                fclose(f);
+                if (stat(backing, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == devno) {
+                        snprintf(buf, len, "attached to /dev/%s", de->d_name);
+                        r = 1;
+                }
+        }
+        closedir(d);
+        return r;
+}
+
 int device_users(dev_t devno, char *buf, size_t len) {
         int r = find_mount(devno, buf, len);
         if (r == 0)
                 r = find_swap(devno, buf, len);
         if (r == 0)
                 r = find_holder(devno, buf, len);
+        if (r == 0)
+                r = find_loop(devno, buf, len);
         return r;
 }
 

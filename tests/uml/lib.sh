@@ -15,6 +15,10 @@ if [ -z "${IN_UML:-}" ]; then
         exec "$(dirname "${BASH_SOURCE[0]}")/vm" "${BASH_SOURCE[1]}" "$@"
 fi
 
+# The system's tools first: a python3 shim from pyenv on the host's PATH
+# costs seconds per call in the VM.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
 # shellcheck source=../lib/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 

@@ -23,7 +23,7 @@ settle
 check "/dev/mapper/ro exists" test -b /dev/mapper/ro
 check_eq "blockdev --getro = 1" 1 "$(blockdev --getro /dev/mapper/ro 2>&1)"
 check "dmsetup info: readonly" bash -c "dmsetup info ro | grep -Eq '^State: +ACTIVE \(READ-ONLY\)'"
-check_eq "dmsetup info -c: attr r (read-only)" r "$(dmsetup info -c --noheadings -o attr ro | cut -c2)"
+check_eq "dmsetup info -c: attr r (read-only)" r "$(dmsetup info -c --noheadings -o attr ro | cut -c4)"
 check_eq "sysfs ro = 1" 1 "$(cat /sys/block/"$(basename "$(readlink -f /dev/mapper/ro)")"/ro)"
 check_eq "one loop device attached" $((loops0 + 1)) "$(loops_count)"
 check_eq "the header's loop is read-only" 1 "$(losetup -n -l -O RO -j $hdr | tr -d ' ')"
@@ -82,6 +82,12 @@ settle
 check_eq "  now blockdev --getro = 0" 0 "$(blockdev --getro /dev/mapper/ro 2>&1)"
 check_eq "  and the header's loop is read-write" 0 "$(losetup -n -l -O RO -j $hdr | tr -d ' ')"
 check "  check healthy" pw check
+# And the other way: a read-write device, now declared read-only.
+sed -i 's/^read-only = no/read-only = yes/' $conf/23-ro.conf
+out=$(pw apply 2>&1)
+check_eq "read-write device, declared read-only: apply exits 1" 1 "$?"
+check "  the message says the device is read-write" grep -q "ro: .*read-write" <<<"$out"
+check_eq "  the device stays read-write" 0 "$(blockdev --getro /dev/mapper/ro 2>&1)"
 pw stop >/dev/null 2>&1
 settle
 check_eq "header file unchanged throughout" "$hdr_before" "$(sha256sum <$hdr)"
