@@ -25,3 +25,4 @@ struct options {
 
 int cmd_validate(const struct options *o, char **args, int n_args);
 int cmd_mkheader(const struct options *o, char **args, int n_args);
+int cmd_show(const struct options *o, char **args, int n_args);

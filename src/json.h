@@ -25,3 +25,4 @@ void json_array_end(struct json *j);
 void json_string(struct json *j, const char *key, const char *value); /* NULL → null */
 void json_uint(struct json *j, const char *key, uint64_t value);
 void json_bool(struct json *j, const char *key, bool value);
+void json_null(struct json *j, const char *key);

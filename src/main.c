@@ -24,6 +24,7 @@ static const struct command commands[] = {
           "remove the device-mapper devices (header files are kept)" },
         { "check", "status", cmd_check, "[NAME...]",
           "verify configuration, volume, header, loop, table and data path" },
+        { "show", NULL, cmd_show, "[NAME...]", "draw each disk's layout: regions, sizes, LBAs, dm table" },
         { "validate", NULL, cmd_validate, "[FILE|DIR...]", "check configuration files only" },
         { "mkheader", NULL, cmd_mkheader, "--size BYTES -o FILE [OPTIONS]",
           "write a header file for a volume of that size, offline", true },

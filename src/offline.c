@@ -34,6 +34,7 @@ int cmd_validate(const struct options *o, char **args, int n_args) {
                 struct json j;
                 json_init(&j, stdout);
                 json_object_begin(&j, NULL);
+                json_string(&j, "command", "validate");
                 json_bool(&j, "valid", cfg.n_errors == 0);
                 json_uint(&j, "errors", cfg.n_errors);
                 json_array_begin(&j, "disks");
@@ -71,6 +72,7 @@ static void print_table(const struct options *o, const struct disk_config *d, co
                 struct json j;
                 json_init(&j, stdout);
                 json_object_begin(&j, NULL);
+                json_string(&j, "command", "mkheader");
                 json_string(&j, "name", d->name);
                 json_string(&j, "header", o->output);
                 json_uint(&j, "header_bytes", p->layout.header_bytes);

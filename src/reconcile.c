@@ -349,10 +349,15 @@ static void report_disk_json(struct json *j, const struct disk *d) {
         json_string(j, "volume", d->probed ? d->vol.devnode : NULL);
         json_string(j, "header", d->cfg->header);
         json_string(j, "table_type", d->cfg->table == TABLE_GPT ? "gpt" : "mbr");
+        /* Every disk object has the same keys; null where the volume was not probed. */
         if (d->planned) {
                 json_uint(j, "sector_size", d->plan.layout.sector_size);
                 json_uint(j, "partition_start", layout_head_bytes(&d->plan.layout));
                 json_uint(j, "partition_size", d->vol.size_bytes);
+        } else {
+                json_null(j, "sector_size");
+                json_null(j, "partition_start");
+                json_null(j, "partition_size");
         }
         json_array_begin(j, "table");
         const struct dm_table *t = d->want.n ? &d->want : &d->dm.table;

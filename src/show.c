@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `partwrap show`: the layout of each declared disk as a picture, because
+ * administrators would rather look than compute. The picture is drawn from
+ * the region list (layout.h), the same list that makes the header file and
+ * the device-mapper table:
+ *
+ *        LBA  +----------------------------------------+
+ *          0  | head                             1 MiB |  2048 sectors, from the header file at offset 0
+ *             |   0 protective MBR, 1 GPT header,      |
+ *             |   2-33 entries, 34-2047 unused         |
+ *       2048  +----------------------------------------+
+ *             | partition 1 = the volume        64 MiB |  131072 sectors, from /dev/loop0 at offset 0
+ *             |   LBA 2048-133119                      |
+ *     133120  +----------------------------------------+
+ *             | tail                          16.5 KiB |  33 sectors, from the header file at offset 1048576
+ *             |   133120-133151 backup entries,        |
+ *             |   133152 backup GPT header             |
+ *     133153  +----------------------------------------+  end (last LBA 133152)
+ *
+ * show_render_text() and show_render_json() only format what they are
+ * given; cmd_show() observes (read-only probe, device-mapper state). */
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "cli.h"
+#include "plan.h"
+#include "show.h"
+#include "size.h"
+#include "util.h"
+
+#define BOX_INNER_MIN 40
+#define PIC_LINES_MAX 16
+
+static const char *table_name(enum table_kind t) {
+        return t == TABLE_GPT ? "gpt" : "mbr";
+}
+
+/* The type as written in this table: "basic-data (0x0c)", or the GUID. */
+static const char *type_code(enum table_kind table, const struct ptype *t, char *buf, size_t len) {
+        char g[GUID_STRING_MAX];
+
+        if (table == TABLE_GPT)
+                snprintf(buf, len, "%s", guid_format(&t->gpt, g));
+        else
+                snprintf(buf, len, "0x%02x", t->mbr);
+        return buf;
+}
+
+static const char *region_name(enum region_kind k) {
+        return k == REGION_HEAD ? "head" : k == REGION_VOLUME ? "partition" : "tail";
+}
+
+/* One line of the picture: a boundary ("+---+", with the LBA or offset it
+ * sits at) or a line inside a box (text on the left, a size on the right). */
+struct pic_line {
+        bool boundary;
+        char at[32];
+        char left[96];
+        char right[SIZE_FORMAT_MAX];
+        char note[192];
+};
+
+struct picture {
+        struct pic_line l[PIC_LINES_MAX];
+        unsigned n;
+        const char *column; /* "LBA", or "offset" when the sector size is unknown */
+};
+
+static struct pic_line *pic_add(struct picture *p, bool boundary) {
+        assert(p->n < PIC_LINES_MAX);
+        struct pic_line *l = &p->l[p->n++];
+        *l = (struct pic_line) { .boundary = boundary };
+        return l;
+}
+
+static void pic_boundary(struct picture *p, const char *at, const char *note) {
+        struct pic_line *l = pic_add(p, true);
+        snprintf(l->at, sizeof l->at, "%s", at);
+        snprintf(l->note, sizeof l->note, "%s", note ? note : "");
+}
+
+static struct pic_line *pic_text(struct picture *p, const char *left, const char *right) {
+        struct pic_line *l = pic_add(p, false);
+        snprintf(l->left, sizeof l->left, "%s", left);
+        snprintf(l->right, sizeof l->right, "%s", right ? right : "");
+        return l;
+}
+
+static void pic_print(FILE *f, const struct picture *p) {
+        size_t atw = strlen(p->column), inner = BOX_INNER_MIN;
+
+        for (unsigned i = 0; i < p->n; i++) {
+                const struct pic_line *l = &p->l[i];
+                size_t w = strlen(l->left) + (*l->right ? 1 + strlen(l->right) : 0) + 2;
+                if (strlen(l->at) > atw)
+                        atw = strlen(l->at);
+                if (w > inner)
+                        inner = w;
+        }
+        fprintf(f, "  %*s\n", (int) atw, p->column);
+        for (unsigned i = 0; i < p->n; i++) {
+                const struct pic_line *l = &p->l[i];
+                fprintf(f, "  %*s  ", (int) atw, l->at);
+                if (l->boundary) {
+                        fputc('+', f);
+                        for (size_t k = 0; k < inner; k++)
+                                fputc('-', f);
+                        fputc('+', f);
+                } else
+                        fprintf(f, "| %-*s%s |", (int) (inner - 2 - strlen(l->right)), l->left, l->right);
+                if (*l->note)
+                        fprintf(f, "  %s", l->note);
+                fputc('\n', f);
+        }
+}
+
+static const char *dm_state_name(const struct dm_state *dm) {
+        if (!dm)
+                return "unknown";
+        if (!dm->exists)
+                return "absent";
+        if (!dm->ours)
+                return "foreign";
+        if (!dm->active)
+                return "inactive";
+        return dm->suspended ? "suspended" : "active";
+}
+
+static bool dm_live(const struct dm_state *dm) {
+        return dm && dm->exists && dm->ours && dm->active && dm->table.n > 0;
+}
+
+/* Does the live table have the shape of the layout, over the volume? The
+ * loop device is taken from the live table itself: which loop holds the
+ * header is check's business, not show's. */
+static bool dm_live_matches(const struct show_disk *s) {
+        char loop[96], vol[24];
+        struct dm_table want;
+
+        if (!s->layout || !s->vol)
+                return true; /* nothing to compare with */
+        snprintf(loop, sizeof loop, "%s", s->dm->table.t[0].params);
+        loop[strcspn(loop, " ")] = 0;
+        snprintf(vol, sizeof vol, "%u:%u", major(s->vol->devno), minor(s->vol->devno));
+        layout_to_dm_table(s->layout, loop, vol, &want);
+        return dm_table_equal(&want, &s->dm->table);
+}
+
+static void print_target(FILE *f, const struct dm_target *t) {
+        fprintf(f, "    %" PRIu64 " %" PRIu64 " linear %s\n", t->start, t->length, t->params);
+}
+
+/* The picture when the sector size and the volume size are known. */
+static void picture_layout(struct picture *p, const struct show_disk *s) {
+        const struct layout *l = s->layout;
+        const uint64_t ss = l->sector_size;
+        char a[32], b[96], size[SIZE_FORMAT_MAX];
+
+        p->column = "LBA";
+        for (unsigned i = 0; i < l->n_regions; i++) {
+                const struct region *r = &l->regions[i];
+                uint64_t first = r->start / ss, last = first + r->length / ss - 1;
+
+                snprintf(a, sizeof a, "%" PRIu64, first);
+                pic_boundary(p, a, NULL);
+                size_format(r->length, size, sizeof size);
+                struct pic_line *t;
+                switch (r->kind) {
+                case REGION_HEAD:
+                        t = pic_text(p, "head", size);
+                        if (l->table == TABLE_GPT) {
+                                pic_text(p, "  0 protective MBR, 1 GPT header,", NULL);
+                                uint64_t e_last = 1 + l->entries_sectors;
+                                if (e_last < last)
+                                        snprintf(b, sizeof b, "  2-%" PRIu64 " entries, %" PRIu64 "-%" PRIu64 " unused", e_last,
+                                                 e_last + 1, last);
+                                else
+                                        snprintf(b, sizeof b, "  2-%" PRIu64 " entries", e_last);
+                        } else if (last > 0)
+                                snprintf(b, sizeof b, "  0 MBR, 1-%" PRIu64 " unused", last);
+                        else
+                                snprintf(b, sizeof b, "  0 MBR");
+                        pic_text(p, b, NULL);
+                        snprintf(t->note, sizeof t->note, "%" PRIu64 " sectors, from the header file at offset %" PRIu64,
+                                 r->length / ss, r->file_offset);
+                        break;
+                case REGION_VOLUME:
+                        t = pic_text(p, "partition 1 = the volume", size);
+                        snprintf(b, sizeof b, "  LBA %" PRIu64 "-%" PRIu64, first, last);
+                        pic_text(p, b, NULL);
+                        snprintf(t->note, sizeof t->note, "%" PRIu64 " sectors, from %s at offset 0", r->length / ss,
+                                 s->vol ? s->vol->devnode : s->cfg->volume);
+                        break;
+                case REGION_TAIL:
+                        t = pic_text(p, "tail", size);
+                        snprintf(b, sizeof b, "  %" PRIu64 "-%" PRIu64 " backup entries,", first, last - 1);
+                        pic_text(p, b, NULL);
+                        snprintf(b, sizeof b, "  %" PRIu64 " backup GPT header", last);
+                        pic_text(p, b, NULL);
+                        snprintf(t->note, sizeof t->note, "%" PRIu64 " sectors, from the header file at offset %" PRIu64,
+                                 r->length / ss, r->file_offset);
+                        break;
+                }
+        }
+        snprintf(a, sizeof a, "%" PRIu64, l->total_sectors);
+        snprintf(b, sizeof b, "end (last LBA %" PRIu64 ")", l->total_sectors - 1);
+        pic_boundary(p, a, b);
+}
+
+/* The picture when only the configuration is known: offsets in bytes. */
+static void picture_config(struct picture *p, const struct show_disk *s) {
+        const struct disk_config *c = s->cfg;
+        char a[SIZE_FORMAT_MAX];
+        struct pic_line *t;
+
+        p->column = "offset";
+        pic_boundary(p, "0", NULL);
+        t = pic_text(p, "head", size_format(c->alignment, a, sizeof a));
+        snprintf(t->note, sizeof t->note, "from the header file at offset 0");
+        pic_text(p, c->table == TABLE_GPT ? "  protective MBR, GPT header, entries" : "  MBR", NULL);
+        pic_boundary(p, a, NULL);
+        t = pic_text(p, "partition 1 = the volume", "?");
+        snprintf(t->note, sizeof t->note, "from %s", c->volume);
+        if (c->table == TABLE_GPT) {
+                pic_boundary(p, "", NULL);
+                t = pic_text(p, "tail", "?");
+                snprintf(t->note, sizeof t->note, "16.5 KiB (512-byte sectors) or 20 KiB (4096), from the header file");
+                pic_text(p, "  backup entries, backup GPT header", NULL);
+        }
+        pic_boundary(p, "", "end");
+}
+
+void show_render_text(FILE *f, const struct show_disk *s) {
+        const struct disk_config *c = s->cfg;
+        const struct layout *l = s->layout;
+        const struct volume_info *v = s->vol;
+        char a[SIZE_FORMAT_MAX], b[SIZE_FORMAT_MAX], t[GUID_STRING_MAX];
+        struct picture p = { 0 };
+
+        /* Summary. */
+        fprintf(f, "%s: /dev/mapper/%s, ", c->name, c->name);
+        if (!s->dm)
+                fputs("device-mapper state unknown\n", f);
+        else if (!s->dm->exists)
+                fputs("not active\n", f);
+        else if (!s->dm->ours)
+                fprintf(f, "exists but is not partwrap's (DM UUID \"%s\")\n", s->dm->uuid);
+        else if (!s->dm->active)
+                fputs("exists without a live table\n", f);
+        else
+                fprintf(f, "active%s%s\n", s->dm->suspended ? ", suspended" : "", s->dm->read_only ? ", read-only" : "");
+
+        if (v) {
+                fprintf(f, "  volume   %s", c->volume);
+                if (!streq(c->volume, v->devnode))
+                        fprintf(f, " (%s)", v->devnode);
+                fprintf(f, ": %s, %" PRIu32 "-byte sectors, %s", size_format(v->size_bytes, a, sizeof a), v->sector_size,
+                        v->ambivalent ? "more than one filesystem signature" : v->fstype ? v->fstype : "no filesystem");
+                if (v->label && *v->label)
+                        fprintf(f, " \"%s\"", v->label);
+                fprintf(f, "%s\n", v->read_only ? ", read-only device" : "");
+        } else
+                fprintf(f, "  volume   %s: %s\n", c->volume, s->problem ? s->problem : "volume not present");
+
+        fprintf(f, "  header   %s", c->header);
+        if (l) {
+                fprintf(f, ": %s head", size_format(layout_head_bytes(l), a, sizeof a));
+                if (l->tail_sectors)
+                        fprintf(f, " + %s tail", size_format(layout_tail_bytes(l), b, sizeof b));
+                fprintf(f, " = %" PRIu64 " bytes", l->header_bytes);
+        }
+        fprintf(f, "%s\n", s->header_exists > 0 ? "" : s->header_exists == 0 ? " (not created yet)" : "");
+
+        fprintf(f, "  table    %s, partition 1 at %s, type ", table_name(c->table), size_format(c->alignment, a, sizeof a));
+        const struct ptype *type = s->spec ? &s->spec->type : c->type_auto ? NULL : &c->type;
+        if (!type)
+                fputs("auto (from the filesystem)", f);
+        else if (type->name)
+                fprintf(f, "%s (%s)", type->name, type_code(c->table, type, t, sizeof t));
+        else
+                fputs(type_code(c->table, type, t, sizeof t), f);
+        if (s->spec && c->table == TABLE_GPT)
+                fprintf(f, ", name \"%s\"", s->spec->partition_name);
+        fprintf(f, "%s\n", c->read_only ? ", mapped read-only" : "");
+
+        if (l) {
+                fprintf(f, "  disk     %s = %" PRIu64 " sectors of %" PRIu32 " bytes", size_format(layout_total_bytes(l), a, sizeof a),
+                        l->total_sectors, l->sector_size);
+                if (l->table == TABLE_GPT)
+                        fprintf(f, ", usable LBAs %" PRIu64 "-%" PRIu64, 2 + l->entries_sectors,
+                                l->total_sectors - l->tail_sectors - 1);
+                fputc('\n', f);
+        }
+        if (v && s->problem)
+                fprintf(f, "  problem  %s\n", s->problem);
+        fputc('\n', f);
+
+        /* Picture. */
+        if (l)
+                picture_layout(&p, s);
+        else
+                picture_config(&p, s);
+        pic_print(f, &p);
+        fputc('\n', f);
+
+        /* Table. */
+        if (dm_live(s->dm)) {
+                fprintf(f, "  device-mapper table of /dev/mapper/%s (live, 512-byte units):\n", c->name);
+                for (unsigned i = 0; i < s->dm->table.n; i++)
+                        print_target(f, &s->dm->table.t[i]);
+                if (!dm_live_matches(s))
+                        fprintf(f, "  It differs from the layout above: 'partwrap check %s' says how.\n", c->name);
+        } else if (l) {
+                struct dm_table dt;
+                layout_to_dm_table(l, "LOOP", "VOLUME", &dt);
+                fprintf(f, "  device-mapper table (512-byte units; LOOP = the header file on a loop device, VOLUME = %s):\n",
+                        v ? v->devnode : c->volume);
+                for (unsigned i = 0; i < dt.n; i++)
+                        print_target(f, &dt.t[i]);
+        } else {
+                uint64_t h = c->alignment >> SECTOR_SHIFT;
+                fputs("  device-mapper table once the volume is known (512-byte units; V = the volume's size in them):\n", f);
+                fprintf(f, "    0 %" PRIu64 " linear LOOP 0\n", h);
+                fprintf(f, "    %" PRIu64 " V linear VOLUME 0\n", h);
+                if (c->table == TABLE_GPT)
+                        fprintf(f, "    %" PRIu64 "+V 33 linear LOOP %" PRIu64 "    (40, not 33, with 4096-byte sectors)\n", h, h);
+        }
+}
+
+static void json_uint_or_null(struct json *j, const char *key, bool known, uint64_t v) {
+        if (known)
+                json_uint(j, key, v);
+        else
+                json_string(j, key, NULL);
+}
+
+void show_render_json(struct json *j, const struct show_disk *s) {
+        const struct disk_config *c = s->cfg;
+        const struct layout *l = s->layout;
+        const struct volume_info *v = s->vol;
+        char dev[DM_NAME_MAX + 16], t[GUID_STRING_MAX], line[160];
+        struct dm_table dt = { 0 };
+
+        snprintf(dev, sizeof dev, "/dev/mapper/%s", c->name);
+        json_object_begin(j, NULL);
+        json_string(j, "name", c->name);
+        json_string(j, "device", dev);
+        json_string(j, "dm_state", dm_state_name(s->dm));
+        json_string(j, "volume_spec", c->volume);
+        json_string(j, "volume", v ? v->devnode : NULL);
+        json_string(j, "fstype", v ? v->fstype : NULL);
+        json_string(j, "label", v ? v->label : NULL);
+        json_string(j, "header", c->header);
+        if (s->header_exists < 0)
+                json_string(j, "header_exists", NULL);
+        else
+                json_bool(j, "header_exists", s->header_exists > 0);
+        json_string(j, "table_type", table_name(c->table));
+        const struct ptype *type = s->spec ? &s->spec->type : c->type_auto ? NULL : &c->type;
+        json_string(j, "partition_type", type ? ptype_describe(type, t, sizeof t) : "auto");
+        json_string(j, "partition_type_code", type ? type_code(c->table, type, t, sizeof t) : NULL);
+        json_bool(j, "read_only", c->read_only);
+        json_uint_or_null(j, "sector_size", l, l ? l->sector_size : 0);
+        json_uint(j, "partition_start", c->alignment);
+        json_uint_or_null(j, "partition_size", l, l ? l->volume_sectors * l->sector_size : 0);
+        json_uint_or_null(j, "disk_size", l, l ? layout_total_bytes(l) : 0);
+        json_uint_or_null(j, "header_bytes", l, l ? l->header_bytes : 0);
+
+        json_array_begin(j, "regions");
+        for (unsigned i = 0; l && i < l->n_regions; i++) {
+                const struct region *r = &l->regions[i];
+                json_object_begin(j, NULL);
+                json_string(j, "kind", region_name(r->kind));
+                json_uint(j, "start", r->start);
+                json_uint(j, "length", r->length);
+                json_uint(j, "first_lba", r->start / l->sector_size);
+                json_uint(j, "last_lba", (r->start + r->length) / l->sector_size - 1);
+                json_uint(j, "sectors", r->length / l->sector_size);
+                json_string(j, "source", r->kind == REGION_VOLUME ? "volume" : "header");
+                json_uint(j, "source_offset", r->kind == REGION_VOLUME ? 0 : r->file_offset);
+                json_object_end(j);
+        }
+        json_array_end(j);
+
+        bool live = dm_live(s->dm);
+        if (live)
+                dt = s->dm->table;
+        else if (l)
+                layout_to_dm_table(l, "LOOP", "VOLUME", &dt);
+        json_array_begin(j, "table");
+        for (unsigned i = 0; i < dt.n; i++) {
+                snprintf(line, sizeof line, "%" PRIu64 " %" PRIu64 " linear %s", dt.t[i].start, dt.t[i].length, dt.t[i].params);
+                json_string(j, NULL, line);
+        }
+        json_array_end(j);
+        json_bool(j, "table_live", live);
+        if (live)
+                json_bool(j, "table_matches", dm_live_matches(s));
+        else
+                json_string(j, "table_matches", NULL);
+        json_string(j, "problem", s->problem);
+        json_object_end(j);
+}
+
+/* Observing ---------------------------------------------------------------- */
+
+struct show_obs {
+        struct volume_info vol;
+        bool probed;
+        struct layout layout;
+        bool have_layout;
+        struct disk_plan plan;
+        bool planned;
+        struct dm_state dm;
+        bool have_dm;
+        char problem[320];
+};
+
+/* Read-only: resolves and probes the volume (never O_EXCL, never a write),
+ * computes the layout and the plan, reads the device-mapper state. What
+ * cannot be known becomes a problem sentence; show itself never fails. */
+static void show_observe(const struct disk_config *c, struct show_obs *o) {
+        _cleanup_free_ char *path = NULL;
+        char why[256];
+        int r;
+
+        r = probe_resolve(c->volume, &path);
+        if (r >= 0)
+                r = probe_volume(path, &o->vol);
+        if (r == -ENOENT)
+                snprintf(o->problem, sizeof o->problem, "volume not present");
+        else if (r < 0)
+                /* The volume line names c->volume already; add the node it
+                 * resolved to only when that says more. */
+                snprintf(o->problem, sizeof o->problem, "%s%s%s", path && !streq(path, c->volume) ? path : "",
+                         path && !streq(path, c->volume) ? ": " : "",
+                         r == -ENOTBLK ? "not a block device" : r == -EACCES ? "cannot open it (Permission denied; run as root)"
+                         : strerror(-r));
+        else {
+                struct volume_facts f = {
+                        .size_bytes = o->vol.size_bytes, .sector_size = o->vol.sector_size,
+                        .fstype = o->vol.fstype, .uuid = o->vol.uuid, .label = o->vol.label,
+                };
+                o->probed = true;
+                r = layout_compute(c->table, f.size_bytes, f.sector_size, c->alignment, &o->layout);
+                o->have_layout = r >= 0;
+                r = plan_build(c, &f, &o->plan);
+                o->planned = r >= 0;
+                if (o->vol.ambivalent)
+                        snprintf(o->problem, sizeof o->problem,
+                                 "more than one filesystem signature on the volume (see wipefs -n); apply refuses it");
+                else if (r < 0)
+                        snprintf(o->problem, sizeof o->problem, "%s", plan_strerror(r, c, &f, why, sizeof why));
+        }
+
+        r = dm_get_state(c->name, &o->dm);
+        o->have_dm = r >= 0;
+        if (r < 0)
+                log_debug("%s: cannot read the device-mapper state: %s", c->name, strerror(-r));
+}
+
+int cmd_show(const struct options *o, char **args, int n_args) {
+        struct config cfg = { 0 };
+        bool usage = false;
+        struct json j;
+
+        config_load_dir(&cfg, o->config_dir);
+        for (int a = 0; a < n_args; a++)
+                if (!config_find(&cfg, args[a])) {
+                        log_error("%s: no such disk in %s", args[a], o->config_dir);
+                        usage = true;
+                }
+        int status = cfg.n_errors > 0 || usage ? EXIT_USAGE : EXIT_OK;
+
+        if (o->json) {
+                json_init(&j, stdout);
+                json_object_begin(&j, NULL);
+                json_string(&j, "command", "show");
+                json_uint(&j, "config_errors", cfg.n_errors);
+                json_uint(&j, "exit_status", (uint64_t) status);
+                json_array_begin(&j, "disks");
+        }
+        bool first = true;
+        for (size_t i = 0; i < cfg.n_disks; i++) {
+                const struct disk_config *c = &cfg.disks[i];
+                bool wanted = n_args == 0;
+                for (int a = 0; a < n_args && !wanted; a++)
+                        wanted = streq(args[a], c->name);
+                if (!wanted)
+                        continue;
+
+                struct show_obs obs = { 0 };
+                struct stat st;
+                show_observe(c, &obs);
+                struct show_disk s = {
+                        .cfg = c,
+                        .vol = obs.probed ? &obs.vol : NULL,
+                        .layout = obs.have_layout ? &obs.layout : NULL,
+                        .spec = obs.planned ? &obs.plan.spec : NULL,
+                        .problem = *obs.problem ? obs.problem : NULL,
+                        .dm = obs.have_dm ? &obs.dm : NULL,
+                        .header_exists = lstat(c->header, &st) == 0 ? 1 : errno == ENOENT ? 0 : -1,
+                };
+                if (o->json)
+                        show_render_json(&j, &s);
+                else {
+                        if (!first)
+                                putchar('\n');
+                        show_render_text(stdout, &s);
+                }
+                first = false;
+                volume_info_free(&obs.vol);
+        }
+        if (o->json) {
+                json_array_end(&j);
+                json_object_end(&j);
+        } else if (first && cfg.n_errors == 0 && !usage)
+                log_info("no disks declared in %s", o->config_dir);
+        config_free(&cfg);
+        return status;
+}
