@@ -3,10 +3,12 @@
  * here is O_RDONLY, and libblkid only reads through the fd it is given. */
 
 #include <blkid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -20,8 +22,77 @@ static void blkid_free_probep(blkid_probe *p) {
                 blkid_free_probe(*p);
 }
 
+/* An attribute of /sys/class/block/NAME, or "". */
+static void sysfs_block_attr(const char *name, const char *attr, char *buf, size_t len) {
+        char p[PATH_MAX];
+
+        snprintf(p, sizeof p, "/sys/class/block/%s/%s", name, attr);
+        read_first_line(p, buf, len);
+}
+
+/* Reads TAG (UUID or LABEL) of one device's filesystem, or NULL. */
+static char *probe_tag(const char *devnode, const char *tag) {
+        _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+        _cleanup_close_ int fd = open(devnode, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        const char *data = NULL;
+
+        if (fd < 0 || !(pr = blkid_new_probe()) || blkid_probe_set_device(pr, fd, 0, 0) < 0 ||
+            blkid_probe_enable_superblocks(pr, 1) < 0 ||
+            blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_UUID | BLKID_SUBLKS_LABEL) < 0 ||
+            blkid_do_safeprobe(pr) != 0 || blkid_probe_lookup_value(pr, tag, &data, NULL) < 0 || !data)
+                return NULL;
+        return strdup(data);
+}
+
+/* Without udev there are no /dev/disk/by-* links: look at every block
+ * device ourselves. libblkid's own scan would also read a suspended dm
+ * device (or a multipath map queueing without paths), and that read blocks
+ * until the device resumes: past any timeout. Devices of size 0 and
+ * suspended ones are skipped. Returns 0, -ENOENT, or -ENOTUNIQ when two
+ * devices carry the tag (which one is meant cannot be told). */
+static int scan_for_tag(const char *tag, const char *value, char **ret_path) {
+        _cleanup_free_ char *found = NULL;
+        DIR *d = opendir("/sys/class/block");
+        struct dirent *de;
+        int r = 0;
+
+        if (!d)
+                return -errno;
+        while (r == 0 && (de = readdir(d))) {
+                char a[32], node[PATH_MAX];
+                if (de->d_name[0] == '.')
+                        continue;
+                sysfs_block_attr(de->d_name, "size", a, sizeof a);
+                if (!*a || streq(a, "0"))
+                        continue;
+                sysfs_block_attr(de->d_name, "dm/suspended", a, sizeof a);
+                if (streq(a, "1"))
+                        continue;
+                /* Kernel names use '!' where the node has '/' (cciss!c0d0). */
+                snprintf(node, sizeof node, "/dev/%s", de->d_name);
+                for (char *c = node; *c; c++)
+                        if (*c == '!')
+                                *c = '/';
+                _cleanup_free_ char *v = probe_tag(node, tag);
+                if (!streq(v, value))
+                        continue;
+                if (found)
+                        r = -ENOTUNIQ;
+                else if (!(found = strdup(node)))
+                        r = -ENOMEM;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (!found)
+                return -ENOENT;
+        *ret_path = TAKE_PTR(found);
+        return 0;
+}
+
 int probe_resolve(const char *spec, char **ret_path) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *tag = NULL, *value = NULL, *enc = NULL, *link = NULL;
+        int r;
 
         if (!spec || !*spec || !ret_path)
                 return -EINVAL;
@@ -32,22 +103,31 @@ int probe_resolve(const char *spec, char **ret_path) {
                 path = realpath(spec, NULL);
                 if (!path)
                         return -errno;
-        } else if (strncmp(spec, "UUID=", 5) == 0 || strncmp(spec, "LABEL=", 6) == 0) {
-                /* blkid_evaluate_spec strips quotes, then asks the methods
-                 * of /etc/blkid.conf EVALUATE= (default: udev's
-                 * /dev/disk/by-* links, then a scan through blkid's cache).
-                 * It cannot say why it found nothing; only ENOMEM is worth
-                 * telling apart from "no such device". */
-                errno = 0;
-                _cleanup_free_ char *dev = blkid_evaluate_spec(spec, NULL);
-                if (!dev)
-                        return errno == ENOMEM ? -ENOMEM : -ENOENT;
-                path = realpath(dev, NULL);
-                if (!path)
-                        return -errno;
-        } else
+                *ret_path = TAKE_PTR(path);
+                return 0;
+        }
+        if (blkid_parse_tag_string(spec, &tag, &value) < 0 || !tag || !value || !*value ||
+            !(streq(tag, "UUID") || streq(tag, "LABEL")))
                 return -EINVAL;
 
+        /* With udevd, its /dev/disk/by-uuid or by-label link is the answer
+         * (udev made it once the device was probed and initialised). */
+        size_t len = 4 * strlen(value) + 1;
+        if (!(enc = malloc(len)) || blkid_encode_string(value, enc, len) < 0)
+                return -ENOMEM;
+        link = strdup_printf("/dev/disk/by-%s/%s", streq(tag, "UUID") ? "uuid" : "label", enc);
+        if (!link)
+                return -ENOMEM;
+        path = realpath(link, NULL);
+        if (path) {
+                *ret_path = TAKE_PTR(path);
+                return 0;
+        }
+        if (access("/run/udev/control", F_OK) == 0)
+                return -ENOENT;
+        r = scan_for_tag(tag, value, &path);
+        if (r < 0)
+                return r;
         *ret_path = TAKE_PTR(path);
         return 0;
 }

@@ -24,10 +24,13 @@ struct volume_info {
                                * (wipefs -n DEV lists them) */
 };
 
-/* Turns "UUID=...", "LABEL=..." or a path into a device node path, using
- * libblkid's evaluation (which consults udev links, then its cache).
- * Returns: 0 and *ret_path (malloc'ed), -ENOENT if nothing matches, or
- * -errno. A plain path is returned as is (canonicalised) if it exists. */
+/* Turns "UUID=...", "LABEL=..." or a path into a device node path. With
+ * udevd, a tag resolves through its /dev/disk/by-uuid or by-label link
+ * only; without, every block device is probed read-only, skipping
+ * suspended dm devices and empty ones (reading those could block).
+ * Returns: 0 and *ret_path (malloc'ed, symlinks resolved), -ENOENT if
+ * nothing matches, -ENOTUNIQ if two devices carry the tag (no udev),
+ * -EINVAL for another spec, or -errno. */
 int probe_resolve(const char *spec, char **ret_path);
 
 /* Probes a block device read-only (O_RDONLY, never O_EXCL, so a mounted

@@ -13,6 +13,7 @@
  * An apply with nothing to do only reads: no ioctl that changes state, so
  * no uevent. */
 
+#include <blkid.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -143,7 +144,9 @@ static int observe_volume(struct disk *d) {
                         disk_fail(d, "%s: volume not found%s", c->volume, t);
                         if (c->nofail)
                                 d->state = DISK_MISSING;
-                } else
+                } else if (d->wait.result == -ENOTUNIQ)
+                        disk_fail(d, "%s: more than one device carries it; name the volume by path", c->volume);
+                else
                         disk_fail(d, "%s: cannot resolve: %s", c->volume, strerror(-d->wait.result));
                 return d->wait.result < 0 ? d->wait.result : -ENOENT;
         }
@@ -786,12 +789,36 @@ int cmd_check(const struct options *o, char **args, int n_args) {
 
 /* udev-match --------------------------------------------------------------- */
 
+/* Whether the configured volume is the device udev is processing. Tags
+ * compare, encoded as udev encodes them, with the ID_FS_*_ENC values its
+ * blkid import set (a label "Win Data" is "Win\x20Data" there); paths
+ * compare with the links udev is about to create ($DEVLINKS: on the first
+ * event of a dm device, /dev/mapper/NAME does not exist yet), then by
+ * device number. */
+static bool udev_volume_matches(const char *volume, const struct stat *dev) {
+        const char *tag = strncmp(volume, "UUID=", 5) == 0 ? "ID_FS_UUID_ENC"
+                        : strncmp(volume, "LABEL=", 6) == 0 ? "ID_FS_LABEL_ENC" : NULL;
+        struct stat st;
+
+        if (tag) {
+                const char *value = strchr(volume, '=') + 1, *env = getenv(tag);
+                size_t len = 4 * strlen(value) + 1;
+                _cleanup_free_ char *enc = malloc(len);
+                return env && enc && blkid_encode_string(value, enc, len) == 0 && streq(enc, env);
+        }
+        const char *links = getenv("DEVLINKS");
+        size_t n = strlen(volume);
+        for (const char *p = links; p && (p = strstr(p, volume)); p += n)
+                if ((p == links || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
+                        return true;
+        return stat(volume, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == dev->st_rdev;
+}
+
 /* Runs for every block uevent: no lock, no device opened, never fails the
- * event. A volume matches by device number (paths, /dev/disk/by-* links)
- * or by the UUID/LABEL udev's blkid import put in the environment. */
+ * event. */
 int cmd_udev_match(const struct options *o, char **args, int n_args) {
         struct config cfg = { 0 };
-        struct stat dev, st;
+        struct stat dev;
         const char *sep = "";
 
         if (n_args != 1) {
@@ -804,18 +831,9 @@ int cmd_udev_match(const struct options *o, char **args, int n_args) {
         log_max_level = saved;
         if (stat(args[0], &dev) < 0 || !S_ISBLK(dev.st_mode))
                 goto out;
-        const char *uuid = getenv("ID_FS_UUID"), *label = getenv("ID_FS_LABEL");
 
         for (size_t i = 0; i < cfg.n_disks; i++) {
-                const char *v = cfg.disks[i].volume;
-                bool match;
-                if (strncmp(v, "UUID=", 5) == 0)
-                        match = uuid && streq(v + 5, uuid);
-                else if (strncmp(v, "LABEL=", 6) == 0)
-                        match = label && streq(v + 6, label);
-                else
-                        match = stat(v, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == dev.st_rdev;
-                if (!match)
+                if (!udev_volume_matches(cfg.disks[i].volume, &dev))
                         continue;
                 if (*sep == 0)
                         fputs("PARTWRAP_UNITS=", stdout);

@@ -59,5 +59,9 @@ void log_msg(int level, const char *fmt, ...) _printf_(2, 3);
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
+/* The first line of a small file (a sysfs attribute) without its newline,
+ * or "" when it cannot be read. */
+void read_first_line(const char *path, char *buf, size_t len);
+
 /* asprintf that returns NULL on failure. */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);

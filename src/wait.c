@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <libudev.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <time.h>
 
@@ -59,15 +61,36 @@ static void udev_device_unrefp(struct udev_device **d) {
                 udev_device_unref(*d);
 }
 
-/* udev's view of a device: initialised, and for device-mapper not
- * suspended and not flagged "not ready" by the dm rules (an LV between
- * create and resume, or one the LVM rules hide). Without udev, any device
- * node counts. */
+/* An attribute of /sys/dev/block/MAJ:MIN, or "". */
+static void sysfs_attr(dev_t devno, const char *attr, char *buf, size_t len) {
+        char p[96];
+
+        snprintf(p, sizeof p, "/sys/dev/block/%u:%u/%s", major(devno), minor(devno), attr);
+        read_first_line(p, buf, len);
+}
+
+/* The kernel's view, asked first because udev's can lag behind it: a
+ * device of size 0 (an unbound loop or nbd, a dm device without a live
+ * table, an md array not yet started) has not appeared yet, and a
+ * suspended dm device is not ready: suspending sends no uevent, so udev
+ * still says DM_SUSPENDED=0, and probing it would block until it is
+ * resumed, past any timeout.
+ * Then udev's view: initialised, and for device-mapper not suspended and
+ * not flagged "not ready" by the dm rules (an LV between create and
+ * resume, or one the LVM rules hide). Without udev, the kernel's view
+ * decides. */
 static bool device_ready(struct udev *udev, const char *path) {
         _cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
         struct stat st;
+        char a[32];
 
         if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+                return false;
+        sysfs_attr(st.st_rdev, "size", a, sizeof a);
+        if (streq(a, "0"))
+                return false;
+        sysfs_attr(st.st_rdev, "dm/suspended", a, sizeof a);
+        if (streq(a, "1"))
                 return false;
         if (!udev)
                 return true;
@@ -181,5 +204,20 @@ size_t wait_for_volumes(struct wait_item *items, size_t n) {
                 fputs("\r\033[K", stderr);
         for (size_t i = 0; i < n; i++)
                 found += items[i].path != NULL;
+        /* Replace "Waiting for..." (systemctl status shows the last STATUS
+         * for as long as the oneshot unit stays active). */
+        if (!first) {
+                char missing[256] = "";
+                size_t len = 0, k = 0;
+                for (size_t i = 0; i < n && len < sizeof missing; i++)
+                        if (!items[i].path && k++ < 3)
+                                len += (size_t) snprintf(missing + len, sizeof missing - len, "%s%s", k > 1 ? ", " : "",
+                                                         items[i].name);
+                if (found == n)
+                        notify_status("Found %zu volume%s", n, n == 1 ? "" : "s");
+                else
+                        notify_status("Found %zu of %zu volumes; not found: %s%s", found, n, missing,
+                                      n - found > 3 ? " and more" : "");
+        }
         return found;
 }

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Hotplug through udev: `partwrap udev-match DEVNODE` and the installed rule.
+#   - udev-match prints PARTWRAP_UNITS=partwrap@NAME.service (NAME escaped
+#     exactly as systemd-escape does) for a declared volume, matched by path,
+#     /dev/disk/by-* link, dm path, UUID= or LABEL= (with the environment udev
+#     gives it), and nothing for anything else; it exits 0 always, even with
+#     a broken, missing or refused configuration;
+#   - `make install DESTDIR=/ PREFIX=/usr` in the VM installs binary, units
+#     and rule naming /usr/sbin/partwrap; after `udevadm control --reload`, a
+#     declared volume attached gets TAG systemd and SYSTEMD_WANTS with its
+#     partwrap@NAME.service, on its first uevent; an undeclared one gets
+#     nothing; partwrap's own /dev/mapper/NAME is ignored by the rule even
+#     when a declaration names it.
+. "$(dirname "$0")/../lib.sh"
+
+# image SIZE_MIB FSTYPE LABEL: an image with a filesystem and the test files,
+# not attached. Prints its path.
+image() {
+        local dev img
+        dev=$(make_volume "$@") || return 1
+        img=$(losetup -n -O BACK-FILE "$dev") && losetup -d "$dev" || return 1
+        echo "$img"
+}
+prop() { udevadm info -q property --property="$2" --value "$1" 2>/dev/null; }
+unit() { echo "partwrap@$(systemd-escape "$1").service"; }
+
+i_path=$(image 16 ext4 pathvol) && i_uuid=$(image 16 ext4 uuidvol) && i_label=$(image 16 ext4 LBL42) &&
+        i_space=$(image 16 ntfs "Win Data") && i_link=$(image 16 ext4 linkvol) && i_dm=$(image 16 ext4 dmvol) &&
+        i_none=$(image 16 ext4 stranger) || exit 1
+declare -A HASH
+for i in $i_path $i_uuid $i_label $i_space $i_link $i_dm $i_none; do HASH[$i]=$(sha256sum <"$i"); done
+uuid=$(blkid -p -o value -s UUID "$i_uuid")
+
+# Declarations: names that need escaping ('-', '@', a leading '.') and names
+# that do not ('.', ':' and '_' inside).
+mkdir -p /etc/partwrap.d /tmp/h
+cat >/etc/partwrap.d/42.conf <<EOC
+[win-data]
+volume = /dev/loop40
+header = /tmp/h/win-data.header
+
+[by.uuid]
+volume = UUID=$uuid
+header = /tmp/h/by.uuid.header
+
+[lab_el:x@2]
+volume = LABEL=LBL42
+header = /tmp/h/label.header
+
+[win@space]
+volume = LABEL=Win Data
+header = /tmp/h/space.header
+
+[.linked]
+volume = /dev/disk/by-label/linkvol
+header = /tmp/h/linked.header
+
+[lv-like]
+volume = /dev/mapper/pw-lv
+header = /tmp/h/lv-like.header
+EOC
+check "the configuration is valid" "$PARTWRAP" validate
+pw() { "$PARTWRAP" "$@"; }
+
+attach_all() {
+        losetup /dev/loop40 "$i_path" &&
+                l_uuid=$(losetup -f --show "$i_uuid") && l_label=$(losetup -f --show "$i_label") &&
+                l_space=$(losetup -f --show "$i_space") && l_link=$(losetup -f --show "$i_link") &&
+                l_dmlow=$(losetup -f --show "$i_dm") && l_none=$(losetup -f --show "$i_none") &&
+                dmsetup create pw-lv --table "0 $(blockdev --getsz "$l_dmlow") linear $l_dmlow 0" || return 1
+        settle
+        d_dm=$(realpath /dev/mapper/pw-lv)
+}
+detach_all() {
+        dmsetup remove pw-lv
+        losetup -d /dev/loop40 "$l_uuid" "$l_label" "$l_space" "$l_link" "$l_dmlow" "$l_none"
+        settle
+}
+attach_all || exit 1
+
+# ---------------------------------------------------------------------------
+# udev-match by itself, with the environment udev gives it (ID_FS_* as
+# udev's blkid builtin sets them on each device).
+# um DEV: runs udev-match for DEV as the rule would; prints its stdout, and
+# "exit N" and stderr if it did not exit 0 quietly.
+um() {
+        local dev=$1 out rc
+        out=$(env ID_FS_UUID="$(prop "$dev" ID_FS_UUID)" ID_FS_LABEL="$(prop "$dev" ID_FS_LABEL)" \
+                ID_FS_UUID_ENC="$(prop "$dev" ID_FS_UUID_ENC)" ID_FS_LABEL_ENC="$(prop "$dev" ID_FS_LABEL_ENC)" \
+                DEVLINKS="$(prop "$dev" DEVLINKS)" "$PARTWRAP" "${@:2}" udev-match "$dev" 2>/tmp/um.err)
+        rc=$?
+        printf '%s' "$out"
+        [ "$rc" = 0 ] || printf ' [exit %s]' "$rc"
+        [ -s /tmp/um.err ] && printf ' [stderr: %s]' "$(tr '\n' ' ' </tmp/um.err)"
+}
+check_eq "path /dev/loop40: win-data, escaped as systemd-escape does" "PARTWRAP_UNITS=$(unit win-data)" "$(um /dev/loop40)"
+check_eq "  that is partwrap@win\\x2ddata.service" 'PARTWRAP_UNITS=partwrap@win\x2ddata.service' "$(um /dev/loop40)"
+check_eq "UUID= with ID_FS_UUID: by.uuid" "PARTWRAP_UNITS=$(unit by.uuid)" "$(um "$l_uuid")"
+check_eq "UUID= without ID_FS_UUID in the environment: nothing" "" "$(env -u ID_FS_UUID "$PARTWRAP" udev-match "$l_uuid" 2>&1)"
+check_eq "LABEL= with ID_FS_LABEL: lab_el:x@2" "PARTWRAP_UNITS=$(unit lab_el:x@2)" "$(um "$l_label")"
+diag "udev's ID_FS_LABEL of the 'Win Data' volume is '$(prop "$l_space" ID_FS_LABEL)', ID_FS_LABEL_ENC '$(prop "$l_space" ID_FS_LABEL_ENC)'"
+check_eq "LABEL= with a space, as udev passes it: win@space" "PARTWRAP_UNITS=$(unit win@space)" "$(um "$l_space")"
+check_eq "a /dev/disk/by-label link: .linked" "PARTWRAP_UNITS=$(unit .linked)" "$(um "$l_link")"
+check_eq "a dm volume by /dev/mapper path, given its devnode $d_dm: lv-like" "PARTWRAP_UNITS=$(unit lv-like)" "$(um "$d_dm")"
+check_eq "the dm volume's lower loop device: nothing" "" "$(um "$l_dmlow")"
+check_eq "an undeclared volume: nothing, exit 0" "" "$(um "$l_none")"
+check_eq "a character device (/dev/null): nothing, exit 0" "" "$(um /dev/null)"
+check_eq "no such device node: nothing, exit 0" "" "$(um /dev/no-such-disk)"
+check_eq "escapes: each name as systemd-escape has it ('-', '@', leading '.'; not ':', '_', inner '.')" \
+        "$(for n in win-data by.uuid lab_el:x@2 .linked lv-like; do unit "$n"; done | paste -sd' ')" \
+        "$(for d in /dev/loop40 "$l_uuid" "$l_label" "$l_link" "$d_dm"; do um "$d"; echo; done | sed 's/^PARTWRAP_UNITS=//' | paste -sd' ')"
+
+# A broken configuration: a bad file next to the good one, a duplicate
+# declaration, a missing directory, a file instead of a directory, a
+# world-writable file. udev-match says nothing about them (apply does) and
+# still serves what is declared correctly.
+bad=/tmp/bad && mkdir -p $bad && cp /etc/partwrap.d/42.conf $bad/
+printf '[broken\nvolume = /dev/sdz\n' >$bad/10-broken.conf
+printf '[win-data]\nvolume = /dev/sdy\n' >$bad/99-dup.conf
+printf 'this is not ini\n[x]\nbogus-key = 1\n' >$bad/50-junk.conf
+check "broken config dir: validate exits 2" bash -c '"$1" validate "$2" >/dev/null 2>&1; [ $? = 2 ]' _ "$PARTWRAP" $bad
+check_eq "  udev-match still serves the good declarations, exit 0, silent" "PARTWRAP_UNITS=$(unit lab_el:x@2)" "$(um "$l_label" -c $bad)"
+check_eq "  and nothing for an undeclared device" "" "$(um "$l_none" -c $bad)"
+check_eq "missing config dir: nothing, exit 0" "" "$(um /dev/loop40 -c /tmp/no-such-dir)"
+check_eq "config dir is a file: nothing, exit 0" "" "$(um /dev/loop40 -c /etc/hostname)"
+ww=/tmp/ww && mkdir -p $ww && cp /etc/partwrap.d/42.conf $ww/ && chmod 0666 $ww/42.conf
+check_eq "world-writable config file (refused): nothing, exit 0" "" "$(um /dev/loop40 -c $ww)"
+detach_all
+
+# ---------------------------------------------------------------------------
+# make install in the VM (a throw-away overlay of the repo and of /), then
+# the installed rule in the running udevd.
+[ "$(realpath "$PARTWRAP")" = "$TOP/partwrap" ] || cp "$PARTWRAP" "$TOP/partwrap"
+# -o partwrap: install the binary under test, never rebuild it here
+check "make install DESTDIR=/ PREFIX=/usr" make -C "$TOP" -o partwrap install DESTDIR=/ PREFIX=/usr
+read -r unitdir rulesdir < <(printf 'print-dirs:\n\t@echo $(UNITDIR) $(UDEVRULESDIR)\n' |
+        make -s --no-print-directory -C "$TOP" -f Makefile -f - print-dirs PREFIX=/usr)
+: "${unitdir:=/lib/systemd/system}" "${rulesdir:=/lib/udev/rules.d}"
+diag "installed to /usr/sbin, $unitdir, $rulesdir"
+check "  /usr/sbin/partwrap runs" /usr/sbin/partwrap --version
+check "  the units run /usr/sbin/partwrap" grep -q '^ExecStart=/usr/sbin/partwrap apply' "$unitdir/partwrap.service" "$unitdir/partwrap@.service"
+check "  the rule runs /usr/sbin/partwrap" grep -qF 'IMPORT{program}="/usr/sbin/partwrap udev-match $devnode"' "$rulesdir/70-partwrap.rules"
+check "  no @PLACEHOLDER@ left" bash -c '! grep -n "@[A-Z]*@" "$@"' _ "$unitdir/partwrap.service" "$unitdir/partwrap@.service" "$rulesdir/70-partwrap.rules"
+check "  hardening block in both units" bash -c 'grep -q ^ProtectSystem=strict "$1" && grep -q ^ProtectSystem=strict "$2"' _ "$unitdir/partwrap.service" "$unitdir/partwrap@.service"
+check "udevadm control --reload" udevadm control --reload
+
+attach_all || exit 1
+wants() { prop "$1" SYSTEMD_WANTS; }
+has_unit() { # DEV NAME: the device's SYSTEMD_WANTS holds NAME's unit and TAGS has systemd
+        local w t
+        w=$(wants "$1") t=$(prop "$1" TAGS)
+        grep -qwF -- "$(unit "$2")" <<<"$w" && grep -qF :systemd: <<<"$t" ||
+                { echo "SYSTEMD_WANTS='$w' TAGS='$t' PARTWRAP_UNITS='$(prop "$1" PARTWRAP_UNITS)'"; return 1; }
+}
+no_unit() { # DEV: no partwrap unit wanted
+        local w
+        w=$(wants "$1")
+        ! grep -q partwrap <<<"$w$(prop "$1" PARTWRAP_UNITS)" || { echo "SYSTEMD_WANTS='$w'"; return 1; }
+}
+check "hotplug, path /dev/loop40: SYSTEMD_WANTS has $(unit win-data), TAG systemd" has_unit /dev/loop40 win-data
+check "hotplug, UUID=: $(unit by.uuid)" has_unit "$l_uuid" by.uuid
+check "hotplug, LABEL=: $(unit lab_el:x@2)" has_unit "$l_label" lab_el:x@2
+check "hotplug, LABEL= with a space: $(unit win@space)" has_unit "$l_space" win@space
+check "hotplug, a /dev/disk/by-label link, on its first uevent: $(unit .linked)" has_unit "$l_link" .linked
+check "hotplug, a dm volume by /dev/mapper path, on its first uevent: $(unit lv-like)" has_unit /dev/mapper/pw-lv lv-like
+check "hotplug, an undeclared volume: no partwrap unit" no_unit "$l_none"
+check "  nor the dm volume's lower loop device" no_unit "$l_dmlow"
+# Once udev has made the links, a second uevent matches them.
+udevadm trigger --action=change --settle "$l_link" /dev/mapper/pw-lv
+check "  (after a second change event: .linked)" has_unit "$l_link" .linked
+check "  (after a second change event: lv-like)" has_unit /dev/mapper/pw-lv lv-like
+
+# partwrap's own device, even when a declaration names it as a volume: the
+# rule skips DM_UUID=PARTWRAP-*.
+printf '[nested]\nvolume = /dev/mapper/win-data\nheader = /tmp/h/nested.header\n' >/etc/partwrap.d/43-nested.conf
+check "apply win-data" pw apply win-data
+settle
+udevadm trigger --action=change --settle /dev/mapper/win-data
+check_eq "udev-match itself would name nested for /dev/mapper/win-data" "PARTWRAP_UNITS=$(unit nested)" "$(um "$(realpath /dev/mapper/win-data)")"
+check_eq "  the dm device is partwrap's" "PARTWRAP-win-data" "$(prop /dev/mapper/win-data DM_UUID)"
+check "  but the rule ignores it: no partwrap unit wanted" no_unit /dev/mapper/win-data
+check "stop win-data" pw stop win-data
+settle
+rm /etc/partwrap.d/43-nested.conf
+
+# A suspended dm volume is skipped by the rule; resumed, it is matched.
+dmsetup suspend pw-lv
+udevadm trigger --action=change --settle /dev/mapper/pw-lv
+diag "suspended pw-lv: DM_SUSPENDED='$(prop /dev/mapper/pw-lv DM_SUSPENDED)' SYSTEMD_WANTS='$(wants /dev/mapper/pw-lv)'"
+dmsetup resume pw-lv
+settle
+check "a dm volume resumed after a suspend: $(unit lv-like)" has_unit /dev/mapper/pw-lv lv-like
+detach_all
+check "a declared loop device detached (size 0): no partwrap unit wanted" no_unit /dev/loop40
+
+for i in $i_path $i_uuid $i_label $i_space $i_link $i_dm $i_none; do
+        check_eq "volume $(basename "$i") unchanged" "${HASH[$i]}" "$(sha256sum <"$i")"
+done
+tap_done
