@@ -165,12 +165,23 @@ struct gpt_copy {
 
 /* Returns true if the copy is valid; fills *ret_p1 with entry 1 and
  * *ret_entries_crc. Every field a guest could have changed is checked
- * against what it must be before it is used to reach other bytes. */
+ * against what it must be before it is used to reach other bytes.
+ *
+ * *ret_used says whether a guest may still use this copy although it is
+ * not valid here: firmware and the kernel (UEFI 2.10 5.3.2, Linux
+ * block/partitions/efi.c is_gpt_valid()) only reject a copy for its
+ * signature, header size, CRCs, my LBA or an entry size or count they
+ * cannot read, and take the backup only then. Where partwrap cannot tell
+ * (entries elsewhere than expected, an array larger than the space it
+ * has), the copy counts as used. *ret_p1_seen: *ret_p1 is the entry 1 a
+ * guest sees (the array is where it must be). */
 static bool gpt_copy_verify(const struct layout *l, const struct gpt_copy *c, struct gpt_entry *ret_p1,
-                            uint32_t *ret_entries_crc, guid_t *ret_disk_guid, struct verify_report *r) {
+                            bool *ret_used, bool *ret_p1_seen, uint32_t *ret_entries_crc, guid_t *ret_disk_guid,
+                            struct verify_report *r) {
         struct gpt_header h;
         bool ok = true;
 
+        *ret_used = *ret_p1_seen = false;
         memcpy(&h, c->header, sizeof h);
         if (memcmp(h.signature, GPT_SIGNATURE, 8) != 0) {
                 verify_report_add(r, "%s GPT header: no \"EFI PART\" signature at LBA %" PRIu64, c->what, c->my_lba);
@@ -194,6 +205,7 @@ static bool gpt_copy_verify(const struct layout *l, const struct gpt_copy *c, st
                c->what, le32toh(h.revision), GPT_REVISION);
         EXPECT(r, le64toh(h.my_lba) == c->my_lba, "%s GPT header: my LBA is %" PRIu64 ", expected %" PRIu64,
                c->what, (uint64_t) le64toh(h.my_lba), c->my_lba);
+        *ret_used = crc == le32toh(h.header_crc32) && le64toh(h.my_lba) == c->my_lba;
         EXPECT(r, le64toh(h.alternate_lba) == c->alternate_lba,
                "%s GPT header: alternate LBA is %" PRIu64 ", expected %" PRIu64 " (did the volume change size?)",
                c->what, (uint64_t) le64toh(h.alternate_lba), c->alternate_lba);
@@ -217,12 +229,21 @@ static bool gpt_copy_verify(const struct layout *l, const struct gpt_copy *c, st
                 verify_report_add(r, "%s GPT header: %" PRIu32 " entries of %" PRIu32
                                   " bytes do not fit the %" PRIu64 "-byte entry array",
                                   c->what, num, esize, c->entries_area_len);
+                /* No entries, or entries of a size nobody reads (UEFI:
+                 * 128 * 2^n): every consumer rejects the copy. */
+                if (num == 0 || esize < sizeof(struct gpt_entry) || (esize & (esize - 1)) != 0)
+                        *ret_used = false;
                 return false;
         }
         uint32_t ecrc = crc32_buf(c->entries_area, (size_t) num * esize);
         EXPECT(r, ecrc == le32toh(h.partition_entries_crc32),
                "%s GPT entries: CRC32 is 0x%08" PRIx32 ", expected 0x%08" PRIx32,
                c->what, le32toh(h.partition_entries_crc32), ecrc);
+        if (le64toh(h.partition_entries_lba) == c->entries_lba) {
+                *ret_p1_seen = true;
+                if (ecrc != le32toh(h.partition_entries_crc32))
+                        *ret_used = false;
+        }
 
         memcpy(ret_p1, c->entries_area, sizeof *ret_p1);
         for (uint32_t i = 1; i < num; i++) {
@@ -276,13 +297,21 @@ unsigned gpt_verify(const struct layout *l, const uint8_t *head, const uint8_t *
         struct gpt_entry p1[2];
         uint32_t crc[2] = { 0, 0 };
         guid_t disk_guid[2];
-        bool valid[2], maps[2];
+        bool valid[2], maps[2], used[2], p1_seen[2];
 
         assert(l->table == TABLE_GPT);
         pmbr_verify(l, head, r);
         for (unsigned i = 0; i < 2; i++) {
-                valid[i] = gpt_copy_verify(l, &copies[i], &p1[i], &crc[i], &disk_guid[i], r);
+                valid[i] = gpt_copy_verify(l, &copies[i], &p1[i], &used[i], &p1_seen[i], &crc[i], &disk_guid[i], r);
                 maps[i] = valid[i] && gpt_entry_verify(l, copies[i].what, &p1[i], r);
+        }
+        /* A guest reads the primary whenever it can: then the backup's
+         * partition 1 does not count, whatever it says. */
+        if (!valid[0] && used[0]) {
+                if (p1_seen[0])
+                        gpt_entry_verify(l, "primary", &p1[0], r);
+                if (maps[1])
+                        verify_report_add(r, "primary GPT: signature and CRCs are intact, so guests use it, not the backup");
         }
         if (valid[0] && valid[1]) {
                 if (crc[0] != crc[1])
@@ -292,6 +321,6 @@ unsigned gpt_verify(const struct layout *l, const uint8_t *head, const uint8_t *
         }
         r->primary_ok = valid[0];
         r->backup_ok = valid[1];
-        r->maps_volume = maps[0] || (!valid[0] && maps[1]);
+        r->maps_volume = maps[0] || (!used[0] && maps[1]);
         return r->n_problems;
 }

@@ -3,6 +3,7 @@
  * following symlinks. A header file is small (head + tail sectors), so it is
  * written and read in one piece. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -190,6 +191,29 @@ static int create_with_named_tmp(int dirfd, const char *base, const uint8_t *buf
         return r;
 }
 
+/* A crash between writing and linking a named temp file leaves
+ * ".NAME.<16 hex digits>" behind; the next creation of NAME removes it.
+ * Callers hold the disk's lock, so no live temp file is taken. */
+static void remove_stale_temps(int dirfd, const char *base) {
+        _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        size_t n = strlen(base);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        struct dirent *de;
+
+        if (!d)
+                return;
+        TAKE_FD(fd);
+        while ((de = readdir(d))) {
+                const char *t = de->d_name;
+                if (t[0] != '.' || strncmp(t + 1, base, n) != 0 || t[n + 1] != '.' || strlen(t + n + 2) != 16 ||
+                    strspn(t + n + 2, "0123456789abcdef") != 16)
+                        continue;
+                if (unlinkat(dirfd, t, 0) == 0)
+                        log_debug("removed %s, left by an interrupted header creation", t);
+        }
+        closedir(d);
+}
+
 int header_create(const char *path, const uint8_t *buf, size_t len) {
         _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int dirfd = -EBADF;
@@ -217,6 +241,7 @@ int header_create(const char *path, const uint8_t *buf, size_t len) {
         if (errno != ENOENT)
                 return -errno;
 
+        remove_stale_temps(dirfd, base);
         r = create_with_tmpfile(dirfd, base, buf, len);
         if (r == -EOPNOTSUPP)
                 r = create_with_named_tmp(dirfd, base, buf, len);

@@ -119,7 +119,7 @@ static int loop_match(unsigned nr, const struct stat *file_st, uint32_t block_si
         char p[128], buf[32];
         uint64_t offset, sizelimit, lbs, ro, autoclear;
         unsigned maj, min;
-        struct loop_info64 info;
+        struct loop_info64 info = { 0 };
         struct stat st;
         _cleanup_close_ int fd = -EBADF;
 
@@ -248,7 +248,7 @@ fail:
  * checks the same way); for those, fix the field with the single-purpose
  * ioctl once, then insist. */
 static int loop_verify(int lfd, const struct stat *file_st, const struct loop_config *c, struct loop_info64 *ret) {
-        struct loop_info64 info;
+        struct loop_info64 info = { 0 };
         uint32_t ssz = 0;
         int r;
 

@@ -68,6 +68,11 @@ unsigned mbr_verify(const struct layout *l, const uint8_t *head, struct verify_r
         } else if (p->os_type == MBR_TYPE_GPT_PROTECTIVE) {
                 verify_report_add(r, "MBR: partition 1 is a GPT protective record (type 0xee)");
                 ok = false;
+        } else if (p->os_type == 0x05 || p->os_type == 0x0F || p->os_type == 0x85) {
+                /* Guests read an extended partition as a chain of further
+                 * tables, not as data: the volume would not be partition 1. */
+                verify_report_add(r, "MBR: partition 1 is an extended partition (type 0x%02x), not data", p->os_type);
+                ok = false;
         } else {
                 if (start != l->head_sectors) {
                         verify_report_add(r, "MBR: partition 1 starts at LBA %" PRIu64 ", expected %" PRIu64,

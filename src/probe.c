@@ -3,6 +3,7 @@
  * here is O_RDONLY, and libblkid only reads through the fd it is given. */
 
 #include <blkid.h>
+#include <libudev.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +91,39 @@ static int scan_for_tag(const char *tag, const char *value, char **ret_path) {
         return 0;
 }
 
+static void udev_enumerate_unrefp(struct udev_enumerate **e) {
+        if (*e)
+                udev_enumerate_unref(*e);
+}
+
+static void udev_unrefp(struct udev **u) {
+        if (*u)
+                udev_unref(*u);
+}
+
+/* Returns 0 if at most one block device carries the udev property
+ * prop=value, -ENOTUNIQ if several do. Partitions of loop devices do not
+ * count: only root makes those (losetup -P over a partwrap disk shows the
+ * volume's filesystem again), and a guest cannot. */
+static int udev_tag_unique(const char *prop, const char *value) {
+        _cleanup_(udev_unrefp) struct udev *udev = udev_new();
+        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = udev ? udev_enumerate_new(udev) : NULL;
+        struct udev_list_entry *item;
+        unsigned n = 0;
+
+        if (!e || udev_enumerate_add_match_subsystem(e, "block") < 0 ||
+            udev_enumerate_add_match_property(e, prop, value) < 0 || udev_enumerate_scan_devices(e) < 0)
+                return 0; /* cannot tell: the link decides, as before */
+        udev_list_entry_foreach(item, udev_enumerate_get_list_entry(e)) {
+                const char *sys = udev_list_entry_get_name(item);
+                const char *name = strrchr(sys, '/');
+                if (name && strncmp(name + 1, "loop", 4) == 0 && strchr(name + 5, 'p'))
+                        continue;
+                n++;
+        }
+        return n > 1 ? -ENOTUNIQ : 0;
+}
+
 int probe_resolve(const char *spec, char **ret_path) {
         _cleanup_free_ char *path = NULL, *tag = NULL, *value = NULL, *enc = NULL, *link = NULL;
         int r;
@@ -120,6 +154,11 @@ int probe_resolve(const char *spec, char **ret_path) {
                 return -ENOMEM;
         path = realpath(link, NULL);
         if (path) {
+                /* A guest controls its filesystem's UUID and label: one
+                 * that copies another volume's must not get that disk. */
+                r = udev_tag_unique(streq(tag, "UUID") ? "ID_FS_UUID_ENC" : "ID_FS_LABEL_ENC", enc);
+                if (r < 0)
+                        return r;
                 *ret_path = TAKE_PTR(path);
                 return 0;
         }

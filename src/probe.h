@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Volumes, through libblkid only, always opened read-only. */
+/* Volumes, through libblkid (and udev's database for tags), always opened
+ * read-only. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,7 +30,7 @@ struct volume_info {
  * only; without, every block device is probed read-only, skipping
  * suspended dm devices and empty ones (reading those could block).
  * Returns: 0 and *ret_path (malloc'ed, symlinks resolved), -ENOENT if
- * nothing matches, -ENOTUNIQ if two devices carry the tag (no udev),
+ * nothing matches, -ENOTUNIQ if two devices carry the tag,
  * -EINVAL for another spec, or -errno. */
 int probe_resolve(const char *spec, char **ret_path);
 

@@ -152,7 +152,8 @@ static int observe_volume(struct disk *d) {
         }
         r = probe_volume(d->wait.path, &d->vol);
         if (r < 0) {
-                disk_fail(d, "%s: %s", d->wait.path, r == -ENOTBLK ? "not a block device" : strerror(-r));
+                disk_fail(d, "volume %s (%s): cannot probe: %s", c->volume, d->wait.path,
+                          r == -ENOTBLK ? "not a block device" : strerror(-r));
                 return r;
         }
         d->probed = true;

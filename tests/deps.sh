@@ -9,6 +9,7 @@ packages=(
         libcmocka-dev
         gdisk fdisk parted util-linux e2fsprogs ntfs-3g dosfstools
         user-mode-linux udev dmsetup kmod
+        clang valgrind python3
         mandoc man-db bash-completion python3-jsonschema
 )
 missing=()

@@ -346,6 +346,70 @@ static void test_gpt_hostile_entry_counts(void **state) {
         free(buf);
 }
 
+/* A primary copy that the kernel and UEFI firmware accept (signature, CRCs
+ * and my LBA are right) is the one a guest uses, even when partwrap finds
+ * a field it dislikes: its partition 1 decides, and the backup must not be
+ * taken instead. Found by review while fuzzing the verifier: a moved
+ * partition 1 plus an out-of-range first usable LBA in the primary was
+ * judged "partition 1 still maps the volume" from the intact backup. */
+static void test_gpt_usable_primary_is_not_overruled_by_backup(void **state) {
+        (void) state;
+        struct layout l;
+        struct verify_report r;
+        struct { size_t field; uint64_t value; } bad[] = {
+                { offsetof(struct gpt_header, first_usable_lba), 33 },
+                { offsetof(struct gpt_header, revision), 0x00010001 },
+                { offsetof(struct gpt_header, alternate_lba), 12345 },
+        };
+
+        for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+                uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
+                uint8_t *ph = buf + 512, *pe = buf + 1024;
+                struct gpt_entry *e = (struct gpt_entry *) pe;
+
+                /* Partition 1 moved by one sector, in the primary only. */
+                e->starting_lba = htole64(le64toh(e->starting_lba) + 1);
+                if (bad[i].field == offsetof(struct gpt_header, revision))
+                        memcpy(ph + bad[i].field, &(uint32_t) { htole32((uint32_t) bad[i].value) }, 4);
+                else
+                        memcpy(ph + bad[i].field, &(uint64_t) { htole64(bad[i].value) }, 8);
+                fix_crcs(&l, ph, pe, GPT_ENTRIES_BYTES);
+
+                assert_int_not_equal(verify(&l, buf, &r), 0);
+                assert_false(r.primary_ok);
+                assert_true(r.backup_ok);
+                assert_false(r.maps_volume);
+                bool named = false;
+                for (unsigned k = 0; k < r.n_problems && k < VERIFY_MAX_PROBLEMS; k++)
+                        named = named || strstr(r.problems[k], "primary GPT entries: partition 1 starts at LBA 2049, expected 2048");
+                assert_true(named);
+                free(buf);
+        }
+
+        /* A field problem alone, partition 1 in place: the backup cannot
+         * vouch for a primary the guest uses, so the verdict stays on the
+         * safe side, and says why. */
+        uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
+        memcpy(buf + 512 + offsetof(struct gpt_header, first_usable_lba), &(uint64_t) { htole64(33) }, 8);
+        fix_crcs(&l, buf + 512, buf + 1024, GPT_ENTRIES_BYTES);
+        assert_int_not_equal(verify(&l, buf, &r), 0);
+        assert_false(r.primary_ok);
+        assert_false(r.maps_volume);
+        assert_non_null(strstr(r.problems[0], "primary GPT header: first usable LBA is 33, expected 34..2048"));
+        assert_non_null(strstr(r.problems[1], "guests use it, not the backup"));
+        free(buf);
+
+        /* A primary no consumer can read (no entries) still hands over to
+         * the backup. */
+        buf = make(TABLE_GPT, 64 * MiB, 512, &l);
+        memset(buf + 512 + offsetof(struct gpt_header, num_partition_entries), 0, 4);
+        fix_crcs(&l, buf + 512, buf + 1024, 0);
+        assert_int_not_equal(verify(&l, buf, &r), 0);
+        assert_false(r.primary_ok);
+        assert_true(r.maps_volume);
+        free(buf);
+}
+
 static void test_gpt_corrupt_primary_and_backup(void **state) {
         (void) state;
         struct layout l;
@@ -431,6 +495,19 @@ static void test_mbr(void **state) {
                 assert_false(r.maps_volume);
                 *p ^= 0x10;
         }
+
+        /* A guest may change the type, but not into an extended partition:
+         * readers would parse the volume as a chain of EBRs. */
+        static const uint8_t extended[] = { 0x05, 0x0f, 0x85 };
+        for (unsigned i = 0; i < ARRAY_SIZE(extended); i++) {
+                m->partitions[0].os_type = extended[i];
+                assert_int_not_equal(verify(&l, buf, &r), 0);
+                assert_false(r.maps_volume);
+                assert_non_null(strstr(r.problems[0], "MBR: partition 1 is an extended partition"));
+        }
+        m->partitions[0].os_type = 0x83;
+        assert_int_equal(verify(&l, buf, &r), 0);
+
         buf[510] = 0;
         assert_int_not_equal(verify(&l, buf, &r), 0);
         free(buf);
@@ -532,6 +609,7 @@ int main(void) {
                 cmocka_unit_test(test_gpt_flip_every_byte),
                 cmocka_unit_test(test_gpt_guest_changes_are_healthy),
                 cmocka_unit_test(test_gpt_hostile_entry_counts),
+                cmocka_unit_test(test_gpt_usable_primary_is_not_overruled_by_backup),
                 cmocka_unit_test(test_gpt_corrupt_primary_and_backup),
                 cmocka_unit_test(test_volume_changed_size),
                 cmocka_unit_test(test_truncated_header),
