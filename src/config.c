@@ -47,11 +47,6 @@ static const char *const key_names[] = {
 /* Room for one message; values are at most one line of inih's 200 bytes. */
 #define ERROR_MAX 512
 
-static void fclosep(FILE **f) {
-        if (*f)
-                fclose(*f);
-}
-
 void disk_config_done(struct disk_config *d) {
         free(d->name);
         free(d->file);

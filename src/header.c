@@ -197,7 +197,7 @@ static int create_with_named_tmp(int dirfd, const char *base, const uint8_t *buf
 static void remove_stale_temps(int dirfd, const char *base) {
         _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         size_t n = strlen(base);
-        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        _cleanup_(closedirp) DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
         struct dirent *de;
 
         if (!d)
@@ -211,7 +211,6 @@ static void remove_stale_temps(int dirfd, const char *base) {
                 if (unlinkat(dirfd, t, 0) == 0)
                         log_debug("removed %s, left by an interrupted header creation", t);
         }
-        closedir(d);
 }
 
 int header_create(const char *path, const uint8_t *buf, size_t len) {

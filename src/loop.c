@@ -27,32 +27,11 @@
  * one binds it; the losers get EBUSY and ask again. */
 #define LOOP_ATTACH_TRIES 64
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
-/* Reads the first line of a sysfs attribute. */
-static int sysfs_read(const char *path, char *buf, size_t len) {
-        _cleanup_close_ int fd = -EBADF;
-        ssize_t n;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, len - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
-        buf[strcspn(buf, "\n")] = '\0';
-        return 0;
-}
-
 static int sysfs_read_u64(const char *path, uint64_t *ret) {
         char buf[32], *end;
         int r;
 
-        r = sysfs_read(path, buf, sizeof(buf));
+        r = read_first_line(path, buf, sizeof(buf));
         if (r < 0)
                 return r;
         errno = 0;
@@ -140,7 +119,7 @@ static int loop_match(unsigned nr, const struct stat *file_st, uint32_t block_si
         if (sysfs_read_u64(p, &autoclear) < 0)
                 autoclear = 0;
         snprintf(p, sizeof(p), "/sys/block/loop%u/dev", nr);
-        if (sysfs_read(p, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &maj, &min) != 2)
+        if (read_first_line(p, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &maj, &min) != 2)
                 return 0;
 
         snprintf(p, sizeof(p), "/dev/loop%u", nr);

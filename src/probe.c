@@ -3,7 +3,6 @@
  * here is O_RDONLY, and libblkid only reads through the fd it is given. */
 
 #include <blkid.h>
-#include <libudev.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "udev-util.h"
 #include "util.h"
 
 static void blkid_free_probep(blkid_probe *p) {
@@ -53,7 +53,7 @@ static char *probe_tag(const char *devnode, const char *tag) {
  * devices carry the tag (which one is meant cannot be told). */
 static int scan_for_tag(const char *tag, const char *value, char **ret_path) {
         _cleanup_free_ char *found = NULL;
-        DIR *d = opendir("/sys/class/block");
+        _cleanup_(closedirp) DIR *d = opendir("/sys/class/block");
         struct dirent *de;
         int r = 0;
 
@@ -82,23 +82,12 @@ static int scan_for_tag(const char *tag, const char *value, char **ret_path) {
                 else if (!(found = strdup(node)))
                         r = -ENOMEM;
         }
-        closedir(d);
         if (r < 0)
                 return r;
         if (!found)
                 return -ENOENT;
         *ret_path = TAKE_PTR(found);
         return 0;
-}
-
-static void udev_enumerate_unrefp(struct udev_enumerate **e) {
-        if (*e)
-                udev_enumerate_unref(*e);
-}
-
-static void udev_unrefp(struct udev **u) {
-        if (*u)
-                udev_unref(*u);
 }
 
 /* Returns 0 if at most one block device carries the udev property

@@ -10,11 +10,6 @@
 #include "usage.h"
 #include "util.h"
 
-static void fclosep(FILE **f) {
-        if (*f)
-                fclose(*f);
-}
-
 static int find_mount(dev_t devno, char *buf, size_t len) {
         _cleanup_(fclosep) FILE *f = fopen("/proc/self/mountinfo", "re");
         char line[4096];
@@ -54,7 +49,7 @@ static int find_holder(dev_t devno, char *buf, size_t len) {
         char path[128];
 
         snprintf(path, sizeof path, "/sys/dev/block/%u:%u/holders", major(devno), minor(devno));
-        DIR *d = opendir(path);
+        _cleanup_(closedirp) DIR *d = opendir(path);
         if (!d)
                 return 0;
         struct dirent *de;
@@ -77,14 +72,13 @@ static int find_holder(dev_t devno, char *buf, size_t len) {
                 r = 1;
                 break;
         }
-        closedir(d);
         return r;
 }
 
 /* A loop device over a block device does not show in its holders; its
  * backing_file names the device. */
 static int find_loop(dev_t devno, char *buf, size_t len) {
-        DIR *d = opendir("/sys/block");
+        _cleanup_(closedirp) DIR *d = opendir("/sys/block");
         struct dirent *de;
         int r = 0;
 
@@ -108,7 +102,6 @@ static int find_loop(dev_t devno, char *buf, size_t len) {
                         r = 1;
                 }
         }
-        closedir(d);
         return r;
 }
 

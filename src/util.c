@@ -31,12 +31,11 @@ char *strdup_printf(const char *fmt, ...) {
         return r < 0 ? NULL : s;
 }
 
-void read_first_line(const char *path, char *buf, size_t len) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+int read_first_line(const char *path, char *buf, size_t len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
 
-        if (fd >= 0)
-                close(fd);
         buf[n > 0 ? n : 0] = 0;
         buf[strcspn(buf, "\n")] = 0;
+        return n < 0 ? -errno : 0;
 }

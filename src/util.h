@@ -4,11 +4,13 @@
 /* Small helpers shared by every module: cleanup attributes (systemd style),
  * logging, and a few arithmetic guards. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -59,9 +61,19 @@ void log_msg(int level, const char *fmt, ...) _printf_(2, 3);
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
-/* The first line of a small file (a sysfs attribute) without its newline,
- * or "" when it cannot be read. */
-void read_first_line(const char *path, char *buf, size_t len);
+/* The first line of a small file (a sysfs attribute) without its newline.
+ * Returns: 0, or -errno with buf "". */
+int read_first_line(const char *path, char *buf, size_t len);
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+
+static inline void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
 
 /* asprintf that returns NULL on failure. */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <libudev.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 
 #include "probe.h"
+#include "udev-util.h"
 #include "util.h"
 #include "wait.h"
 
@@ -44,21 +44,6 @@ void notify_status(const char *fmt, ...) {
         if (fd >= 0)
                 (void) sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *) &sa,
                               offsetof(struct sockaddr_un, sun_path) + strlen(sock));
-}
-
-static void udev_unrefp(struct udev **u) {
-        if (*u)
-                udev_unref(*u);
-}
-
-static void udev_monitor_unrefp(struct udev_monitor **m) {
-        if (*m)
-                udev_monitor_unref(*m);
-}
-
-static void udev_device_unrefp(struct udev_device **d) {
-        if (*d)
-                udev_device_unref(*d);
 }
 
 /* An attribute of /sys/dev/block/MAJ:MIN, or "". */
