@@ -147,6 +147,32 @@ static int loop_match(unsigned nr, const struct stat *file_st, uint32_t block_si
         return 1;
 }
 
+int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret) {
+        char p[64], link[256];
+        struct stat st;
+        unsigned nr;
+        int n = 0;
+        ssize_t len;
+
+        if (!file || !ret)
+                return -EINVAL;
+        if (lstat(file, &st) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode))
+                return -ELOOP;
+        /* /sys/dev/block/MAJ:MIN -> ../../devices/virtual/block/loopN */
+        snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(devno), minor(devno));
+        len = readlink(p, link, sizeof(link) - 1);
+        if (len < 0)
+                return errno == ENOENT ? 0 : -errno;
+        link[len] = '\0';
+        const char *base = strrchr(link, '/');
+        base = base ? base + 1 : link;
+        if (sscanf(base, "loop%u%n", &nr, &n) != 1 || base[n] != '\0')
+                return 0;
+        return loop_match(nr, &st, block_size, read_only, ret);
+}
+
 int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret) {
         _cleanup_(closedirp) DIR *d = NULL;
         struct loop_dev found = { .fd = -EBADF };

@@ -27,6 +27,12 @@ struct loop_dev {
  * Returns: 1 and *ret (fd = -EBADF) when found, 0 when none, or -errno. */
 int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret);
 
+/* The same test for one loop device, given its device number (as a
+ * device-mapper table names it): 1 and *ret if devno is a loop bound to
+ * file as loop_find() requires, 0 if not, or -errno. O(1), where loop_find()
+ * reads sysfs for every loop device of the machine. */
+int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret);
+
 /* Attaches file to a free loop device with LO_FLAGS_AUTOCLEAR, the given
  * logical block size and read-only if asked. Uses LOOP_CONFIGURE, falling
  * back to LOOP_SET_FD + LOOP_SET_STATUS64 (+ LOOP_SET_BLOCK_SIZE) on

@@ -87,9 +87,11 @@ const char *plan_strerror(int r, const struct disk_config *c, const struct volum
 }
 
 uint8_t *plan_header_bytes(const struct disk_plan *p) {
-        uint8_t *buf = malloc(p->layout.header_bytes);
+        /* calloc: fresh zero pages (mmap'd at this size) that stay
+         * unresident where nothing is written (the alignment padding). */
+        uint8_t *buf = calloc(1, p->layout.header_bytes);
 
         if (buf)
-                table_write(&p->layout, &p->spec, buf);
+                table_write_zeroed(&p->layout, &p->spec, buf);
         return buf;
 }

@@ -221,6 +221,12 @@ int probe_volume(const char *path, struct volume_info *ret) {
             blkid_probe_enable_partitions(pr, 1) < 0 ||
             blkid_probe_set_partitions_flags(pr, 0) < 0)
                 return -ENOMEM;
+        /* Not the ZFS prober: on a volume of 64 MiB or more it reads four
+         * 256 KiB labels into memory, a megabyte of partwrap's peak RSS, for
+         * a type partwrap cannot wrap anyway. */
+        static char *no_zfs[] = { "zfs_member", NULL };
+        if (blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_NOTIN, no_zfs) < 0)
+                return -ENOMEM;
 
         /* Safe probe: a volume with two filesystem signatures (say a fresh
          * NTFS over an old ext4 superblock) is "ambivalent" (-2) rather than

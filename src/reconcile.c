@@ -215,21 +215,21 @@ static void want_table(struct disk *d, dev_t loop) {
  * header file. Returns 1 and *ret if so, 0 if not, -errno. */
 static int live_loop(struct disk *d, struct loop_dev *ret) {
         struct loop_dev l = { .fd = -EBADF };
-        char s[24];
-        int r;
+        unsigned maj, min;
+        int n = 0, r;
 
+        /* The head target reads the loop from offset 0: "MAJ:MIN 0". Look
+         * at that one device only, not at every loop of the machine. */
+        if (d->dm.table.n == 0 || sscanf(d->dm.table.t[0].params, "%u:%u 0%n", &maj, &min, &n) != 2 ||
+            d->dm.table.t[0].params[n] != '\0')
+                return 0;
         /* Either read-only state: a loop from an earlier declaration is
          * still ours, and dm_matches() words the difference. */
-        r = loop_find(d->cfg->header, d->plan.layout.sector_size, d->cfg->read_only, &l);
+        r = loop_check(makedev(maj, min), d->cfg->header, d->plan.layout.sector_size, d->cfg->read_only, &l);
         if (r == 0)
-                r = loop_find(d->cfg->header, d->plan.layout.sector_size, !d->cfg->read_only, &l);
+                r = loop_check(makedev(maj, min), d->cfg->header, d->plan.layout.sector_size, !d->cfg->read_only, &l);
         if (r <= 0)
                 return r;
-        devno_str(l.devno, s);
-        /* The head target reads the loop from offset 0: "MAJ:MIN 0". */
-        if (d->dm.table.n == 0 || strncmp(d->dm.table.t[0].params, s, strlen(s)) != 0 ||
-            d->dm.table.t[0].params[strlen(s)] != ' ')
-                return 0;
         *ret = l;
         return 1;
 }
@@ -475,6 +475,9 @@ static void apply_prepare(struct run *run, struct disk *d) {
         if (r > 0 && d->verify.n_problems > 0)
                 log_warn("%s: header %s: %s (partition 1 still maps the volume; 'partwrap check' lists all)",
                          c->name, c->header, d->verify.problems[0]);
+        /* Verified: apply needs the bytes no more (they are 1 MiB a disk). */
+        bool have_header = r > 0;
+        free(TAKE_PTR(d->header));
 
         if (d->vol.read_only && !c->read_only) {
                 disk_fail(d, "%s: the volume is read-only; declare read-only = yes to map it", d->vol.devnode);
@@ -499,7 +502,7 @@ static void apply_prepare(struct run *run, struct disk *d) {
                 return;
         }
 
-        if (!d->header) {
+        if (!have_header) {
                 _cleanup_free_ uint8_t *buf = plan_header_bytes(&d->plan);
                 if (!buf) {
                         disk_fail(d, "out of memory");
@@ -516,7 +519,8 @@ static void apply_prepare(struct run *run, struct disk *d) {
                 fault_point("apply-header-created");
         }
 
-        r = loop_find(c->header, d->plan.layout.sector_size, c->read_only, &d->loop);
+        /* A header file this run has just created is bound to no loop. */
+        r = d->header_created ? 0 : loop_find(c->header, d->plan.layout.sector_size, c->read_only, &d->loop);
         if (r > 0) {
                 /* Hold the loop we found, then make sure it is still ours:
                  * an autoclear loop whose last opener just closed it would
@@ -658,46 +662,68 @@ int cmd_stop(const struct options *o, char **args, int n_args) {
 
 /* check -------------------------------------------------------------------- */
 
-static int read_at(const char *path, void *buf, size_t len, uint64_t offset) {
-        /* O_DIRECT: compare what the devices hold, not two page caches. */
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
-        if (fd < 0)
-                return -errno;
-        ssize_t n = pread(fd, buf, len, (off_t) offset);
-        if (n < 0)
-                return -errno;
-        return (size_t) n == len ? 0 : -EIO;
+#define CHECK_CHUNK (64 * 1024)
+
+/* Compares len bytes of the device (O_DIRECT) at dev_off with the file at
+ * file_off, CHECK_CHUNK at a time. Returns 0 equal, 1 different, -errno. */
+static int compare_range(int dev_fd, uint64_t dev_off, int file_fd, uint64_t file_off, size_t len, void *a, void *b) {
+        while (len > 0) {
+                size_t n = len < CHECK_CHUNK ? len : CHECK_CHUNK;
+                ssize_t x = pread(dev_fd, a, n, (off_t) dev_off);
+                if (x < 0)
+                        return -errno;
+                ssize_t y = pread(file_fd, b, n, (off_t) file_off);
+                if (y < 0)
+                        return -errno;
+                if ((size_t) x != n || (size_t) y != n)
+                        return -EIO;
+                if (memcmp(a, b, n) != 0)
+                        return 1;
+                dev_off += n, file_off += n, len -= n;
+        }
+        return 0;
 }
 
 static void check_read_through(struct disk *d) {
         const struct layout *l = &d->plan.layout;
         char dev[DM_NAME_MAX + 16];
         void *a = NULL, *b = NULL;
-        size_t max = layout_head_bytes(l) > READ_CHECK_BYTES ? layout_head_bytes(l) : READ_CHECK_BYTES;
+        _cleanup_close_ int dfd = -EBADF, hfd = -EBADF, vfd = -EBADF;
         int r;
 
         snprintf(dev, sizeof dev, "/dev/mapper/%s", d->cfg->name);
-        if (posix_memalign(&a, 4096, max) != 0 || posix_memalign(&b, 4096, READ_CHECK_BYTES) != 0) {
+        if (posix_memalign(&a, 4096, CHECK_CHUNK) != 0 || posix_memalign(&b, 4096, CHECK_CHUNK) != 0) {
                 disk_check(d, "read", false, "out of memory");
                 goto out;
         }
+        /* O_DIRECT: compare what the devices hold, not two page caches. */
+        dfd = open(dev, O_RDONLY | O_CLOEXEC | O_DIRECT);
+        hfd = open(d->cfg->header, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0 || hfd < 0) {
+                disk_check(d, "read", false, "%s: %m", dfd < 0 ? dev : d->cfg->header);
+                goto out;
+        }
         /* Head and tail read through the dm device equal the header file. */
-        r = read_at(dev, a, layout_head_bytes(l), 0);
-        if (r < 0 || memcmp(a, d->header, layout_head_bytes(l)) != 0) {
+        r = compare_range(dfd, 0, hfd, 0, layout_head_bytes(l), a, b);
+        if (r != 0) {
                 disk_check(d, "read", false, "%s: head %s", dev, r < 0 ? strerror(-r) : "differs from the header file");
                 goto out;
         }
         if (l->tail_sectors > 0) {
-                r = read_at(dev, a, layout_tail_bytes(l), layout_total_bytes(l) - layout_tail_bytes(l));
-                if (r < 0 || memcmp(a, d->header + layout_head_bytes(l), layout_tail_bytes(l)) != 0) {
+                r = compare_range(dfd, layout_total_bytes(l) - layout_tail_bytes(l), hfd, layout_head_bytes(l),
+                                  layout_tail_bytes(l), a, b);
+                if (r != 0) {
                         disk_check(d, "read", false, "%s: tail %s", dev, r < 0 ? strerror(-r) : "differs from the header file");
                         goto out;
                 }
         }
         /* The first 4 KiB of partition 1 are the first 4 KiB of the volume. */
-        r = read_at(dev, a, READ_CHECK_BYTES, layout_head_bytes(l));
-        if (r >= 0)
-                r = read_at(d->vol.devnode, b, READ_CHECK_BYTES, 0);
+        vfd = open(d->vol.devnode, O_RDONLY | O_CLOEXEC | O_DIRECT);
+        r = vfd < 0 ? -errno : 0;
+        if (r == 0 && pread(dfd, a, READ_CHECK_BYTES, (off_t) layout_head_bytes(l)) != READ_CHECK_BYTES)
+                r = -EIO;
+        if (r == 0 && pread(vfd, b, READ_CHECK_BYTES, 0) != READ_CHECK_BYTES)
+                r = -EIO;
         if (r < 0 || memcmp(a, b, READ_CHECK_BYTES) != 0) {
                 disk_check(d, "read", false, "%s: partition 1 %s", dev, r < 0 ? strerror(-r) : "does not read the volume");
                 goto out;
@@ -763,6 +789,8 @@ static void check_disk(struct disk *d) {
                 } else
                         disk_check(d, "dm", false, "/dev/mapper/%s %s", c->name, why);
         }
+        /* Done with the header: check holds one disk's at a time. */
+        free(TAKE_PTR(d->header));
         d->error[0] = 0;
         d->state = DISK_HEALTHY;
         for (unsigned i = 0; i < d->n_checks; i++)

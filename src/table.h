@@ -26,6 +26,8 @@ struct table_spec {
 /* Writes the whole header: head (layout_head_bytes) followed by tail
  * (layout_tail_bytes) into buf of l->header_bytes, zeroed first. */
 void table_write(const struct layout *l, const struct table_spec *spec, uint8_t *buf);
+/* The same into a buffer that is already all zeroes. */
+void table_write_zeroed(const struct layout *l, const struct table_spec *spec, uint8_t *buf);
 void gpt_write(const struct layout *l, const struct table_spec *spec, uint8_t *head, uint8_t *tail);
 void mbr_write(const struct layout *l, const struct table_spec *spec, uint8_t *head);
 
