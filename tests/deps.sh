@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the build and test dependencies from Debian's packages, only
-# those missing. Used by .ci/run and `make demo`.
+# those missing, and any further packages named as arguments. Used by
+# .ci/run, `make demo` and tests/bench/deps.sh.
 set -euo pipefail
 
 packages=(
@@ -9,8 +10,9 @@ packages=(
         libcmocka-dev
         gdisk fdisk parted util-linux e2fsprogs ntfs-3g dosfstools
         user-mode-linux udev dmsetup kmod
-        clang valgrind python3
+        clang libclang-rt-14-dev valgrind python3
         mandoc man-db bash-completion python3-jsonschema
+        "$@"
 )
 missing=()
 for p in "${packages[@]}"; do
