@@ -147,6 +147,15 @@ static int loop_match(unsigned nr, const struct stat *file_st, uint32_t block_si
         return 1;
 }
 
+/* The backing file as loop_match() compares it; never through a symlink. */
+static int backing_stat(const char *file, const struct loop_dev *ret, struct stat *st) {
+        if (!file || !ret)
+                return -EINVAL;
+        if (lstat(file, st) < 0)
+                return -errno;
+        return S_ISLNK(st->st_mode) ? -ELOOP : 0;
+}
+
 int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret) {
         char p[64], link[256];
         struct stat st;
@@ -154,12 +163,9 @@ int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_onl
         int n = 0;
         ssize_t len;
 
-        if (!file || !ret)
-                return -EINVAL;
-        if (lstat(file, &st) < 0)
-                return -errno;
-        if (S_ISLNK(st.st_mode))
-                return -ELOOP;
+        int r = backing_stat(file, ret, &st);
+        if (r < 0)
+                return r;
         /* /sys/dev/block/MAJ:MIN -> ../../devices/virtual/block/loopN */
         snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(devno), minor(devno));
         len = readlink(p, link, sizeof(link) - 1);
@@ -180,12 +186,9 @@ int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop
         struct dirent *de;
         struct stat st;
 
-        if (!file || !ret)
-                return -EINVAL;
-        if (lstat(file, &st) < 0)
-                return -errno;
-        if (S_ISLNK(st.st_mode))
-                return -ELOOP;
+        int r = backing_stat(file, ret, &st);
+        if (r < 0)
+                return r;
 
         d = opendir("/sys/block");
         if (!d)

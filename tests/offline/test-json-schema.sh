@@ -7,21 +7,12 @@
 set -u
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 
-SCHEMA=$TOP/docs/json-schema.json
-JCHECK=$TOP/tests/lib/json-check.py
 if [ ! -x "$PARTWRAP" ]; then
         echo "$PARTWRAP is not built (run make)"
         exit 77
 fi
-# The system python first: a pyenv shim in PATH costs seconds per call in the VM.
-PY=
-for p in /usr/bin/python3 python3; do
-        if "$p" -c 'import jsonschema; jsonschema.Draft202012Validator' 2>/dev/null; then PY=$p; break; fi
-done
-if [ -z "$PY" ]; then
-        echo "python3-jsonschema (with draft 2020-12) is not installed (apt-get install python3-jsonschema)"
-        exit 77
-fi
+# shellcheck source=../lib/json-schema.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/json-schema.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

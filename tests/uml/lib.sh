@@ -102,6 +102,15 @@ make_volume() {
         echo "$dev"
 }
 
+# make_image SIZE_MIB FSTYPE [LABEL]: make_volume's image, detached (a volume
+# to attach later).  Prints its path.
+make_image() {
+        local dev img
+        dev=$(make_volume "$@") || return 1
+        img=$(losetup -n -O BACK-FILE "$dev") && losetup -d "$dev" || return 1
+        echo "$img"
+}
+
 # make_sparse_volume SIZE [FSTYPE [LABEL]]: a huge volume (SIZE as truncate
 # takes it: 30T) on a sparse image in /tmp, with a filesystem that blkid
 # finds but no files.  FSTYPE ext4-huge (default: 0.2 s, 1.3 MiB of tmpfs for
@@ -141,12 +150,92 @@ make_4k_volume() {
         echo "/dev/$dev"
 }
 
-# hash_dev DEV: sha256 of the whole device.
+# hash_dev DEV: sha256 of the whole device (or file).
 hash_dev() { sha256sum <"$1" | cut -d' ' -f1; }
 
 # loops_count, dm_count: attached loop devices, device-mapper devices.
 loops_count() { losetup -n -l -O NAME | wc -l; }
 dm_count() { find /sys/block -maxdepth 1 -name 'dm-*' | wc -l; }
+
+# The system python: a pyenv shim in PATH costs ~3 s per call in the VM.
+PY=python3 && [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+# json_get EXPR...: the Python EXPRs, space-separated, over the JSON document on
+# stdin: d; t and p, sfdisk -J's partition table and its partitions; k, the
+# first disk of a partwrap --json report.  Errors go to stdout, for check_eq.
+json_get() {
+        "$PY" -c "import json, sys
+d = json.load(sys.stdin)
+t = d.get('partitiontable', {})
+p = t.get('partitions', [])
+k = (d.get('disks') or [None])[0]
+print($(IFS=,; echo "$*"))" 2>&1
+}
+
+# conf, pw ARGS...: the scenario's configuration directory (/tmp/conf unless
+# the scenario sets conf), and partwrap -c $conf ARGS.
+conf=/tmp/conf
+pw() { "$PARTWRAP" -c "$conf" "$@"; }
+
+# disk_conf FILE NAME VOLUME [KEY=VALUE...]: appends the section [NAME] to FILE:
+# volume = VOLUME, each KEY = VALUE, and header = /tmp/headers/NAME.header
+# unless a header=PATH is given.
+disk_conf() {
+        local file=$1 name=$2 vol=$3 kv hdr=/tmp/headers/$2.header sep=
+        shift 3
+        mkdir -p "$(dirname "$file")" || return 1
+        [ -s "$file" ] && sep=$'\n'
+        {
+                printf '%s' "$sep"
+                printf '[%s]\nvolume = %s\n' "$name" "$vol"
+                for kv; do
+                        case $kv in
+                        header=*) hdr=${kv#header=} ;;
+                        *) printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" ;;
+                        esac
+                done
+                printf 'header = %s\n' "$hdr"
+        } >>"$file"
+}
+
+# states [NAME]: of a partwrap report on stdin, the "NAME: STATE" of NAME (or
+# of every disk), joined by '|'.
+# shellcheck disable=SC2120  # (NAME is optional)
+states() { grep -E "^${1:-[a-z-]+}:" | cut -d' ' -f1-2 | paste -sd'|'; }
+
+# dm_absent NAME: no device-mapper device NAME exists.
+dm_absent() { ! dmsetup info "$1" >/dev/null 2>&1; }
+
+# check_no_disk NAME LOOPS0 [DM0]: tests that no dm device NAME exists, that
+# loops_count is LOOPS0 and (given DM0) that dm_count is DM0.
+check_no_disk() {
+        check "no dm device $1" dm_absent "$1"
+        check_eq "no loop left behind" "$2" "$(loops_count)"
+        [ $# -lt 3 ] || check_eq "no other dm device left behind" "$3" "$(dm_count)"
+}
+
+# kernel_parts DEV [LOSETUP_OPTION...]: a read-only loop device over DEV with
+# the kernel's partitions (losetup -P), settled.  Prints the loop device.
+kernel_parts() {
+        local lp
+        lp=$(losetup -f --show -r -P "${@:2}" "$1") || return 1
+        settle
+        echo "$lp"
+}
+
+# detach_parts LOOP: losetup -d LOOP, settled.
+detach_parts() { losetup -d "$1"; settle; }
+
+# check_part_files DESC DEV [OPTIONS]: one test: DEV mounts (mount_fs, read-only
+# unless OPTIONS say otherwise) and check_files passes in it; unmounts it.
+check_part_files() {
+        if mount_fs "$2" /tmp/p1 "${3:-ro}"; then
+                check "$1" check_files /tmp/p1
+                umount /tmp/p1
+        else
+                not_ok "$1 (mount $2 failed)"
+        fi
+}
 
 # uml_diagnostics: the device state as TAP comments (runs on a failing exit;
 # call it yourself from an EXIT trap of your own).

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +17,7 @@
 #include <cmocka.h>
 
 #include "header.h"
+#include "testutil.h"
 #include "util.h"
 
 struct fixture {
@@ -26,20 +26,13 @@ struct fixture {
         char sub[128];
 };
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st, (void) flag, (void) ftw;
-        return remove(p);
-}
-
 static int setup(void **state) {
         struct fixture *f = calloc(1, sizeof(*f));
         if (!f)
                 return -1;
         /* TMPDIR: lets the same test run on other filesystems (one without
          * O_TMPFILE exercises header.c's fallback). */
-        const char *tmp = getenv("TMPDIR");
-        snprintf(f->dir, sizeof(f->dir), "%s/test-header.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(f->dir))
+        if (make_test_dir(f->dir, sizeof(f->dir), "test-header") < 0)
                 return -1;
         snprintf(f->sub, sizeof(f->sub), "%s/sub", f->dir);
         snprintf(f->path, sizeof(f->path), "%s/disk.header", f->sub);
@@ -49,7 +42,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         struct fixture *f = *state;
-        nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        remove_test_dir(f->dir);
         free(f);
         return 0;
 }

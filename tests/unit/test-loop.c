@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <linux/fs.h>
 #include <setjmp.h>
@@ -26,17 +25,13 @@
 
 #include "loop.h"
 #include "probe.h"
+#include "testutil.h"
 #include "util.h"
 
 struct fixture {
         char dir[96];
         char file[160];
 };
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st, (void) flag, (void) ftw;
-        return remove(p);
-}
 
 static int make_file(const char *path, off_t size) {
         int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -55,9 +50,7 @@ static int setup(void **state) {
         if (!f)
                 return -1;
         /* TMPDIR: the backing files may live on another filesystem. */
-        const char *tmp = getenv("TMPDIR");
-        snprintf(f->dir, sizeof(f->dir), "%s/test-loop.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(f->dir))
+        if (make_test_dir(f->dir, sizeof(f->dir), "test-loop") < 0)
                 return -1;
         snprintf(f->file, sizeof(f->file), "%s/disk.header", f->dir);
         if (make_file(f->file, 1 << 20) < 0)
@@ -72,7 +65,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         struct fixture *f = *state;
-        nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        remove_test_dir(f->dir);
         free(f);
         return 0;
 }

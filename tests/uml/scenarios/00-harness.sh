@@ -92,30 +92,24 @@ settle
 check "sgdisk writes a GPT on it" sgdisk -o -n "1:2048:$((2048 + vsec - 1))" -t 1:8300 /dev/mapper/pw-gpt
 check "sgdisk -v finds no problems" sh -c 'sgdisk -v /dev/mapper/pw-gpt | grep -q "No problems found"'
 check_eq "blkid sees the GPT" gpt "$(blkid -p -o value -s PTTYPE /dev/mapper/pw-gpt)"
-pl=$(losetup -P -r -f --show /dev/mapper/pw-gpt)
-settle
+pl=$(kernel_parts /dev/mapper/pw-gpt)
 check "losetup -P -r: the kernel exposes ${pl}p1" test -b "${pl}p1"
 check_eq "partition 1 has the volume's size" "$vsec" "$(blockdev --getsz "${pl}p1" 2>&1)"
-if mount_fs "${pl}p1" /tmp/p1 ro; then
-        check "partition 1 mounts and has the volume's files" check_files /tmp/p1
-        umount /tmp/p1
-else
-        not_ok "mount ${pl}p1"
-fi
-losetup -d "$pl"
+check_part_files "partition 1 mounts and has the volume's files" "${pl}p1"
+detach_parts "$pl"
 dmsetup remove pw-gpt
 check_eq "the volume is unchanged" "$vhash" "$(hash_dev "$vol")"
 
 # --- the other volume helpers
 nt=$(make_volume 16 ntfs NTVOL)
 check_eq "make_volume ntfs: label" NTVOL "$(blkid -p -o value -s LABEL "$nt")"
-mount_fs "$nt" /tmp/nt ro && check "ntfs volume has the files" check_files /tmp/nt && umount /tmp/nt
+check_part_files "ntfs volume has the files" "$nt"
 big=$(make_sparse_volume 30T)
 check_eq "make_sparse_volume 30T: size" $((30 << 40)) "$(blockdev --getsize64 "$big")"
 check_eq "make_sparse_volume 30T: blkid finds ext4" ext4 "$(blkid -p -o value -s TYPE "$big")"
 k4=$(make_4k_volume 32 ext4)
 check_eq "make_4k_volume: 4096-byte logical sectors" 4096 "$(blockdev --getss "$k4")"
-mount_fs "$k4" /tmp/k4 ro && check "4k volume has the files" check_files /tmp/k4 && umount /tmp/k4
+check_part_files "4k volume has the files" "$k4"
 k4b=$(make_4k_volume 32 ntfs)
 check "make_4k_volume twice: two disks, each its own" test "$k4" != "$k4b" -a "$(hash_dev "$k4")" != "$(hash_dev "$k4b")"
 

@@ -3,15 +3,9 @@
 # idempotence, check, stop and apply again.
 . "$(dirname "$0")/../lib.sh"
 
-conf=/tmp/conf && mkdir -p $conf
 vol=$(make_volume 64 ext4 data) || exit 1
 before=$(hash_dev "$vol")
-cat >$conf/10-disk.conf <<EOC
-[vm-disk]
-volume = $vol
-header = /tmp/headers/vm-disk.header
-EOC
-pw() { "$PARTWRAP" -c $conf "$@"; }
+disk_conf $conf/10-disk.conf vm-disk "$vol"
 
 loops0=$(loops_count)
 check "apply creates the disk" pw apply
@@ -25,44 +19,41 @@ check_eq "disk size = 1 MiB + volume + 16.5 KiB" $((1048576 + size + 16896)) "$(
 check "sgdisk -v on the live device" bash -c "sgdisk -v /dev/mapper/vm-disk | grep -q 'No problems found'"
 check "sfdisk --verify on the live device" sfdisk --verify /dev/mapper/vm-disk
 check_eq "blkid -p: PTTYPE gpt" gpt "$(blkid -p -o value -s PTTYPE /dev/mapper/vm-disk)"
-start=$(sfdisk -J /dev/mapper/vm-disk | python3 -c 'import json,sys; p=json.load(sys.stdin)["partitiontable"]["partitions"][0]; print(p["start"], p["size"], p["type"])')
+start=$(sfdisk -J /dev/mapper/vm-disk | json_get 'p[0]["start"]' 'p[0]["size"]' 'p[0]["type"]')
 check_eq "sfdisk: partition 1 = 2048 + volume, Linux filesystem" "2048 $((size / 512)) 0FC63DAF-8483-4772-8E79-3D69D8477DE4" "$start"
 
 # The kernel's own partition parser, then the filesystem through it.
-lp=$(losetup -f --show -r -P /dev/mapper/vm-disk)
-settle
+lp=$(kernel_parts /dev/mapper/vm-disk)
 check "kernel parsed partition 1" test -b "${lp}p1"
 check_eq "partition 1 is the volume, byte for byte" "$before" "$(hash_dev "${lp}p1")"
 mkdir -p /tmp/mnt
 check "mount partition 1 read-only" mount -o ro "${lp}p1" /tmp/mnt
 check "files read back through the partition" check_files /tmp/mnt
 umount /tmp/mnt
-losetup -d "$lp"
-settle
+detach_parts "$lp"
 
 # Idempotence: nothing changes, no new loop, header untouched.
 table1=$(dmsetup table vm-disk)
-hdr1=$(sha256sum </tmp/headers/vm-disk.header)
+hdr1=$(hash_dev /tmp/headers/vm-disk.header)
 mtime1=$(stat -c %Y.%Z /tmp/headers/vm-disk.header)
 loops1=$(loops_count)
 out=$(pw apply)
 check_eq "second apply reports unchanged" "vm-disk: unchanged" "$(echo "$out" | cut -d' ' -f1-2)"
 check_eq "same dm table" "$table1" "$(dmsetup table vm-disk)"
 check_eq "no new loop" "$loops1" "$(loops_count)"
-check_eq "header bytes unchanged" "$hdr1" "$(sha256sum </tmp/headers/vm-disk.header)"
+check_eq "header bytes unchanged" "$hdr1" "$(hash_dev /tmp/headers/vm-disk.header)"
 check_eq "header mtime unchanged" "$mtime1" "$(stat -c %Y.%Z /tmp/headers/vm-disk.header)"
 check "check passes" pw check
 check "check --json is valid JSON" bash -c "$PARTWRAP -c $conf check --json | python3 -m json.tool >/dev/null"
 
 # stop: dm gone, loop gone by autoclear, header kept; apply again: same bytes.
 check "stop" pw stop
-check "dm device removed" bash -c "! dmsetup info vm-disk >/dev/null 2>&1"
 settle
-check_eq "loop detached by autoclear" "$loops0" "$(loops_count)"
+check_no_disk vm-disk "$loops0"       # the loop detached by autoclear
 check "header kept" test -f /tmp/headers/vm-disk.header
 check "stop again is fine (absent)" pw stop
 check "apply again" pw apply
-check_eq "same header bytes after re-apply" "$hdr1" "$(sha256sum </tmp/headers/vm-disk.header)"
+check_eq "same header bytes after re-apply" "$hdr1" "$(hash_dev /tmp/headers/vm-disk.header)"
 check "check passes again" pw check
 pw stop >/dev/null
 

@@ -4,8 +4,6 @@
 # no partial state, and the exact boundary (a disk of 2^32 sectors) accepted
 # while one sector more is refused.
 . "$(dirname "$0")/../lib.sh"
-# The system python: a pyenv shim in PATH costs ~3 s per call in the VM.
-PY=python3 && [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
 # hash_sparse DEV: sha256 over the data extents (offset, length, bytes) of a
 # loop device's sparse backing file, and its size. A 30 TiB volume cannot be
@@ -42,19 +40,12 @@ print(h.hexdigest(), size)
 EOF
 }
 
-conf=/tmp/conf && mkdir -p $conf
-pw() { "$PARTWRAP" -c $conf "$@"; }
-
 # --- 30 TiB under GPT
 big=$(make_sparse_volume 30T) || exit 1
 settle
 big_before=$(hash_sparse "$big")
 loops0=$(loops_count)
-cat >$conf/21-big.conf <<EOC
-[big]
-volume = $big
-header = /tmp/headers/big.header
-EOC
+disk_conf $conf/21-big.conf big "$big"
 check "apply creates a disk over 30 TiB" pw apply big
 settle
 check "/dev/mapper/big exists" test -b /dev/mapper/big
@@ -67,23 +58,17 @@ check_eq "header file = 1 MiB + 16.5 KiB" $((1048576 + 16896)) "$(stat -c %s /tm
 sg=$(sgdisk -v /dev/mapper/big 2>&1)
 check "sgdisk -v on the live 30 TiB device: no problems" grep -q "No problems found" <<<"$sg"
 check_eq "sgdisk -v: no warnings" "" "$(grep -iE 'warning|problem:|caution' <<<"$sg")"
-parts=$(sfdisk -J /dev/mapper/big | "$PY" -c '
-import json, sys
-t = json.load(sys.stdin)["partitiontable"]
-p = t["partitions"][0]
-print(t["label"], len(t["partitions"]), p["start"], p["size"], t["lastlba"])' 2>&1)
+parts=$(sfdisk -J /dev/mapper/big | json_get 't["label"]' 'len(p)' 'p[0]["start"]' 'p[0]["size"]' 't["lastlba"]')
 check_eq "sfdisk: gpt, partition 1 = 2048 + 30 TiB, last usable LBA before the tail" \
         "gpt 1 2048 $vsec $((2048 + vsec - 1))" "$parts"
 # The backup header sits in the very last LBA of the 30 TiB + disk.
 last=$(( (1048576 + (30 << 40) + 16896) / 512 - 1 ))
 check_eq "backup GPT header (EFI PART) at the last LBA ($last)" "EFI PART" \
         "$(dd if=/dev/mapper/big bs=512 skip=$last count=1 status=none | head -c 8)"
-lp=$(losetup -f --show -r -P /dev/mapper/big)
-settle
+lp=$(kernel_parts /dev/mapper/big)
 check_eq "kernel: partition 1 is 30 TiB" $((30 << 40)) "$(blockdev --getsize64 "${lp}p1" 2>&1)"
 check_eq "kernel: blkid finds ext4 on partition 1" ext4 "$(blkid -p -o value -s TYPE "${lp}p1" 2>&1)"
-losetup -d "$lp"
-settle
+detach_parts "$lp"
 out=$(pw check big 2>&1)
 rc=$?
 check_eq "check exits 0" 0 "$rc"
@@ -97,12 +82,7 @@ check_eq "30 TiB volume unchanged" "$big_before" "$(hash_sparse "$big")"
 mid=$(make_sparse_volume 3T) || exit 1
 settle
 mid_before=$(hash_sparse "$mid")
-cat >$conf/22-mid.conf <<EOC
-[mid]
-volume = $mid
-table = mbr
-header = /tmp/headers/mid.header
-EOC
+disk_conf $conf/22-mid.conf mid "$mid" table=mbr
 loops1=$(loops_count) dm1=$(dm_count)
 out=$(pw apply mid 2>&1)
 rc=$?
@@ -111,9 +91,7 @@ check "the message names the disk and MBR" grep -q "mid:.*MBR" <<<"$out"
 check "the message mentions the 2^32-sector limit" grep -qF "2^32" <<<"$out"
 check "the message suggests table = gpt" grep -qF "table = gpt" <<<"$out"
 diag "apply said: $(tr '\n' ' ' <<<"$out")"
-check "no dm device mid" bash -c '! dmsetup info mid >/dev/null 2>&1'
-check_eq "no dm device at all was created" "$dm1" "$(dm_count)"
-check_eq "no loop device left" "$loops1" "$(loops_count)"
+check_no_disk mid "$loops1" "$dm1"
 check "no header file created" test ! -e /tmp/headers/mid.header
 check_eq "no temp file left in the header directory" "big.header" "$(ls -A /tmp/headers | tr '\n' ' ' | sed 's/ $//')"
 out=$(pw check mid 2>&1)
@@ -130,26 +108,12 @@ e1=$(make_sparse_volume $((edge * 512)) none) || exit 1
 e2=$(make_sparse_volume $(((edge + 1) * 512)) none) || exit 1
 settle
 e1_before=$(hash_sparse "$e1") e2_before=$(hash_sparse "$e2")
-cat >$conf/23-edge.conf <<EOC
-[edge-fit]
-volume = $e1
-table = mbr
-type = linux
-header = /tmp/headers/edge-fit.header
-
-[edge-over]
-volume = $e2
-table = mbr
-type = linux
-header = /tmp/headers/edge-over.header
-EOC
+disk_conf $conf/23-edge.conf edge-fit "$e1" table=mbr type=linux
+disk_conf $conf/23-edge.conf edge-over "$e2" table=mbr type=linux
 check "MBR disk of exactly 2^32 sectors: apply works" pw apply edge-fit
 settle
 check_eq "  its size is 2^32 sectors" 4294967296 "$(blockdev --getsz /dev/mapper/edge-fit 2>&1)"
-parts=$(sfdisk -J /dev/mapper/edge-fit 2>/dev/null | "$PY" -c '
-import json, sys
-p = json.load(sys.stdin)["partitiontable"]["partitions"][0]
-print(p["start"], p["size"], p["type"])' 2>&1)
+parts=$(sfdisk -J /dev/mapper/edge-fit 2>/dev/null | json_get 'p[0]["start"]' 'p[0]["size"]' 'p[0]["type"]')
 check_eq "  sfdisk: partition 1 = 2048 + (2^32 - 2048) sectors, type 83" "2048 $edge 83" "$parts"
 check "  check healthy" pw check edge-fit
 pw stop edge-fit >/dev/null 2>&1
@@ -158,7 +122,7 @@ out=$(pw apply edge-over 2>&1)
 check_eq "MBR disk of 2^32 + 1 sectors: apply exits 1" 1 "$?"
 check "  the message mentions 2^32" grep -qF "2^32" <<<"$out"
 check "  no header file" test ! -e /tmp/headers/edge-over.header
-check "  no dm device" bash -c '! dmsetup info edge-over >/dev/null 2>&1'
+check "  no dm device" dm_absent edge-over
 # mkheader agrees with apply on both sides of the boundary.
 check "mkheader accepts the 2^32-sector MBR disk" "$PARTWRAP" mkheader --table mbr --type linux \
         --size $((edge * 512)) --sector-size 512 -o /tmp/mk-fit.header

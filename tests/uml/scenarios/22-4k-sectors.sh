@@ -3,21 +3,13 @@
 # and the header's loop use 4096-byte sectors, the head is 256 sectors and the
 # tail 5, and sgdisk, sfdisk and the kernel find partition 1 at LBA 256.
 . "$(dirname "$0")/../lib.sh"
-# The system python: a pyenv shim in PATH costs ~3 s per call in the VM.
-PY=python3 && [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
-conf=/tmp/conf && mkdir -p $conf
 vol=$(make_4k_volume 64 ext4 data4k) || exit 1
 settle
 before=$(hash_dev "$vol")
 check_eq "the volume has 4096-byte logical sectors" 4096 "$(blockdev --getss "$vol")"
 hdr=/tmp/headers/k4.header
-cat >$conf/22-k4.conf <<EOC
-[k4]
-volume = $vol
-header = $hdr
-EOC
-pw() { "$PARTWRAP" -c $conf "$@"; }
+disk_conf $conf/22-k4.conf k4 "$vol"
 
 loops0=$(loops_count)
 check "apply creates the disk" pw apply
@@ -59,42 +51,29 @@ check "sgdisk: logical sector size 4096" grep -Eq "Sector size \(logical[^)]*\):
 check_eq "sgdisk: partition 1 at 256..256+volume-1" "1 256 $((256 + vsec - 1))" \
         "$(awk '$1 == 1 { print $1, $2, $3 }' <<<"$sg")"
 check "sgdisk -v: no problems" bash -c "sgdisk -v /dev/mapper/k4 | grep -q 'No problems found'"
-parts=$(sfdisk -J /dev/mapper/k4 | "$PY" -c '
-import json, sys
-t = json.load(sys.stdin)["partitiontable"]
-p = t["partitions"]
-print(t["label"], t["sectorsize"], len(p), p[0]["start"], p[0]["size"], t["firstlba"] <= 256, t["lastlba"])' 2>&1)
+parts=$(sfdisk -J /dev/mapper/k4 | json_get 't["label"]' 't["sectorsize"]' 'len(p)' 'p[0]["start"]' 'p[0]["size"]' \
+        't["firstlba"] <= 256' 't["lastlba"]')
 check_eq "sfdisk: gpt, sector 4096, one partition at 256 with the volume's size" \
         "gpt 4096 1 256 $vsec True $((256 + vsec - 1))" "$parts"
 check "sfdisk --verify" sfdisk --verify /dev/mapper/k4
 
 # The kernel's GPT parser with 4096-byte sectors, then the filesystem.
-lp=$(losetup -f --show -r -P --sector-size 4096 /dev/mapper/k4)
-settle
+lp=$(kernel_parts /dev/mapper/k4 --sector-size 4096)
 check "kernel parsed partition 1" test -b "${lp}p1"
 check_eq "kernel: partition 1 starts at 1 MiB (2048 x 512)" 2048 "$(cat /sys/class/block/"${lp#/dev/}p1"/start 2>&1)"
 check_eq "kernel: partition 1 has the volume's size" "$vbytes" "$(blockdev --getsize64 "${lp}p1" 2>&1)"
 check_eq "partition 1 is the volume, byte for byte" "$before" "$(hash_dev "${lp}p1")"
-if mount_fs "${lp}p1" /tmp/p1 ro; then
-        check "files read back through partition 1" check_files /tmp/p1
-        umount /tmp/p1
-else
-        not_ok "mount ${lp}p1"
-fi
-losetup -d "$lp"
-settle
+check_part_files "files read back through partition 1" "${lp}p1"
+detach_parts "$lp"
 
 out=$(pw check 2>&1)
 check_eq "check exits 0" 0 "$?"
 check_eq "check: healthy" "k4: healthy" "$(grep '^k4:' <<<"$out")"
 check "check names 4096-byte sectors" grep -q "4096-byte sectors" <<<"$out"
 check_eq "check --json: sector_size 4096, partition_start 1 MiB" "4096 1048576 $vbytes" \
-        "$(pw check --json 2>/dev/null | "$PY" -c '
-import json, sys
-k = json.load(sys.stdin)["disks"][0]
-print(k["sector_size"], k["partition_start"], k["partition_size"])' 2>&1)"
+        "$(pw check --json 2>/dev/null | json_get 'k["sector_size"]' 'k["partition_start"]' 'k["partition_size"]')"
 out=$(pw apply 2>&1)
-check_eq "second apply: unchanged" "k4: unchanged" "$(grep '^k4:' <<<"$out" | cut -d' ' -f1-2)"
+check_eq "second apply: unchanged" "k4: unchanged" "$(states k4 <<<"$out")"
 check "stop" pw stop
 settle
 check_eq "loop detached" "$loops0" "$(loops_count)"

@@ -5,21 +5,12 @@
 # it, says who holds it, and leaves it working; once closed, stop works.
 . "$(dirname "$0")/../lib.sh"
 
-conf=/tmp/conf && mkdir -p $conf
 vol=$(make_volume 32 ext4 busy) || exit 1
 vol2=$(make_volume 32 ext4 open) || exit 1
 settle
 h1=$(hash_dev "$vol") h2=$(hash_dev "$vol2")
-cat >$conf/25-disks.conf <<EOC
-[mounted]
-volume = $vol
-header = /tmp/headers/mounted.header
-
-[opened]
-volume = $vol2
-header = /tmp/headers/opened.header
-EOC
-pw() { "$PARTWRAP" -c $conf "$@"; }
+disk_conf $conf/25-disks.conf mounted "$vol"
+disk_conf $conf/25-disks.conf opened "$vol2"
 
 # --- a mounted volume (read-only mount, so the volume's hash stays valid)
 mkdir -p /tmp/inuse
@@ -29,9 +20,7 @@ out=$(pw apply mounted 2>&1)
 check_eq "apply of a mounted volume exits 1" 1 "$?"
 check "message: in use (mounted at /tmp/inuse)" grep -qF "mounted: $vol: in use (mounted at /tmp/inuse)" <<<"$out"
 diag "apply said: $(tr '\n' ' ' <<<"$out")"
-check "no dm device" bash -c '! dmsetup info mounted >/dev/null 2>&1'
-check_eq "no dm device at all" "$dm0" "$(dm_count)"
-check_eq "no loop left behind" "$loops0" "$(loops_count)"
+check_no_disk mounted "$loops0" "$dm0"
 check "no header file (refused before it is created)" test ! -e /tmp/headers/mounted.header
 check "no temp file in the header directory" test -z "$(ls -A /tmp/headers 2>/dev/null)"
 check "dry run refuses it too" bash -c '! "$1" -c "$2" apply -n mounted >/dev/null 2>&1' _ "$PARTWRAP" $conf
@@ -44,7 +33,7 @@ check "  check healthy" pw check mounted
 # fails, and apply is still unchanged (no false 'in use').
 check_fails "the volume under a live disk cannot be mounted (dm holds it)" mount -o ro,noload "$vol" /tmp/inuse
 out=$(pw apply mounted 2>&1)
-check_eq "  second apply: unchanged, not 'in use'" "mounted: unchanged" "$(grep '^mounted:' <<<"$out" | cut -d' ' -f1-2)"
+check_eq "  second apply: unchanged, not 'in use'" "mounted: unchanged" "$(states mounted <<<"$out")"
 check "stop mounted" pw stop mounted
 settle
 
@@ -64,14 +53,12 @@ check "  check still healthy" pw check opened
 exec 3<&-
 check "after close: stop works" pw stop opened
 settle
-check "  device gone" bash -c '! dmsetup info opened >/dev/null 2>&1'
-check_eq "  loop gone" "$((loops1 - 1))" "$(loops_count)"
+check_no_disk opened "$((loops1 - 1))"
 
 # --- a disk whose partition is mounted through a partitioned loop
 check "apply opened again" pw apply opened
 settle
-lp=$(losetup -f --show -r -P /dev/mapper/opened)
-settle
+lp=$(kernel_parts /dev/mapper/opened)
 mkdir -p /tmp/p1
 mount -o ro,noload "${lp}p1" /tmp/p1 || not_ok "mount ${lp}p1"
 out=$(pw stop 2>&1)
@@ -85,13 +72,10 @@ check "  the device stays" test -b /dev/mapper/opened
 check "  the files still read" check_files /tmp/p1
 check "  the other disk is reported absent (not affected)" grep -q "^mounted: absent" <<<"$out"
 umount /tmp/p1
-losetup -d "$lp"
-settle
+detach_parts "$lp"
 check "after umount and losetup -d: stop works" pw stop
 settle
-check "  device gone" bash -c '! dmsetup info opened >/dev/null 2>&1'
-check_eq "  no dm device left" "$dm0" "$(dm_count)"
-check_eq "  no loop left" "$loops0" "$(loops_count)"
+check_no_disk opened "$loops0" "$dm0"
 
 check_eq "volume (mounted) unchanged" "$h1" "$(hash_dev "$vol")"
 check_eq "volume (opened) unchanged" "$h2" "$(hash_dev "$vol2")"

@@ -6,23 +6,12 @@
 # stale header away lets apply build a correct disk again.
 . "$(dirname "$0")/../lib.sh"
 
-conf=/tmp/conf && mkdir -p $conf
 gv=$(make_volume 32 ext4 grow) || exit 1
 mv_=$(make_volume 32 ntfs MGROW) || exit 1
 settle
 h_g32=$(hash_dev "$gv") h_m32=$(hash_dev "$mv_")
-cat >$conf/27-disks.conf <<EOC
-[grow]
-volume = $gv
-header = /tmp/headers/grow.header
-
-[mgrow]
-volume = $mv_
-table = mbr
-header = /tmp/headers/mgrow.header
-EOC
-pw() { "$PARTWRAP" -c $conf "$@"; }
-hsha() { sha256sum <"$1" | cut -d' ' -f1; }
+disk_conf $conf/27-disks.conf grow "$gv"
+disk_conf $conf/27-disks.conf mgrow "$mv_" table=mbr
 # grow DEV: one more MiB at the end of the image, and the loop told so.
 grow() { truncate -s +1M "$(losetup -n -O BACK-FILE "$1")" && losetup -c "$1"; }
 first32() { head -c 33554432 "$1" | sha256sum | cut -d' ' -f1; }
@@ -30,7 +19,7 @@ first32() { head -c 33554432 "$1" | sha256sum | cut -d' ' -f1; }
 loops0=$(loops_count)
 check "apply creates both disks" pw apply
 settle
-hg=$(hsha /tmp/headers/grow.header) hm=$(hsha /tmp/headers/mgrow.header)
+hg=$(hash_dev /tmp/headers/grow.header) hm=$(hash_dev /tmp/headers/mgrow.header)
 
 # --- GPT, grown while stopped
 check "stop grow" pw stop grow
@@ -45,10 +34,8 @@ check "the message: header does not describe the volume" \
         grep -q "grow: header /tmp/headers/grow.header does not describe $gv" <<<"$out"
 check "the message points at the size" grep -q "did the volume change size" <<<"$out"
 diag "apply said: $(tr '\n' '|' <<<"$out")"
-check "no dm device" bash -c '! dmsetup info grow >/dev/null 2>&1'
-check_eq "no dm device created" "$dm1" "$(dm_count)"
-check_eq "no loop leaked" "$loops1" "$(loops_count)"
-check_eq "header untouched" "$hg" "$(hsha /tmp/headers/grow.header)"
+check_no_disk grow "$loops1" "$dm1"
+check_eq "header untouched" "$hg" "$(hash_dev /tmp/headers/grow.header)"
 out=$(pw apply -n grow 2>&1)
 check_eq "apply -n refuses it too (exit 1)" 1 "$?"
 out=$(pw check grow 2>&1)
@@ -77,9 +64,8 @@ loops2=$(loops_count)
 out=$(pw apply mgrow 2>&1)
 check_eq "apply after stop exits 1" 1 "$?"
 check "  the message names the MBR size mismatch" grep -q "mgrow: header /tmp/headers/mgrow.header does not describe .*MBR: partition 1 has 65536 sectors" <<<"$out"
-check "  no dm device" bash -c '! dmsetup info mgrow >/dev/null 2>&1'
-check_eq "  no loop leaked" "$loops2" "$(loops_count)"
-check_eq "  header untouched" "$hm" "$(hsha /tmp/headers/mgrow.header)"
+check_no_disk mgrow "$loops2"
+check_eq "  header untouched" "$hm" "$(hash_dev /tmp/headers/mgrow.header)"
 
 # --- recovery: move the stale header away, apply builds a new one
 mv /tmp/headers/grow.header /tmp/grow.header.old

@@ -2,28 +2,16 @@
 # apply -n prints the plan and the tables and changes nothing; --json reports
 # "changed" truthfully for apply and stop, in one document on stdout.
 . "$(dirname "$0")/../lib.sh"
-# The system python: a pyenv shim in PATH costs ~3 s per call in the VM.
-PY=python3 && [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
-conf=/tmp/conf && mkdir -p $conf
 gv=$(make_volume 32 ext4 dry) || exit 1
 mv_=$(make_volume 16 vfat DRYM) || exit 1
 settle
 h_g=$(hash_dev "$gv") h_m=$(hash_dev "$mv_")
-cat >$conf/28-disks.conf <<EOC
-[dg]
-volume = $gv
-header = /tmp/headers/dg.header
-
-[dm-mbr]
-volume = $mv_
-table = mbr
-header = /tmp/headers/dm-mbr.header
-EOC
-pw() { "$PARTWRAP" -c $conf "$@"; }
+disk_conf $conf/28-disks.conf dg "$gv"
+disk_conf $conf/28-disks.conf dm-mbr "$mv_" table=mbr
 gsec=$(blockdev --getsz "$gv") msec=$(blockdev --getsz "$mv_")
-# jq-like field access: js 'python expression over d' <<<JSON
-js() { "$PY" -c "import json, sys; d = json.load(sys.stdin); print($1)" 2>&1; }
+# For json_get: "NAME STATE CHANGED" of each disk of the report.
+EACH='*["%s %s %s" % (x["name"], x["state"], x["changed"]) for x in d["disks"]]'
 state() { dmsetup ls 2>&1; losetup -a 2>&1; ls -la /tmp/headers 2>&1; }
 
 loops0=$(loops_count) dm0=$(dm_count)
@@ -32,7 +20,7 @@ out=$(pw apply -n 2>/tmp/err)
 check_eq "apply -n exits 0" 0 "$?"
 check_eq "apply -n: nothing on stderr" "" "$(cat /tmp/err)"
 check_eq "apply -n: both disks would-create" "dg: would-create|dm-mbr: would-create" \
-        "$(grep -E '^[a-z-]+:' <<<"$out" | cut -d' ' -f1-2 | tr '\n' '|' | sed 's/|$//')"
+        "$(states <<<"$out")"
 check "apply -n: would create the header files" bash -c \
         'grep -q "would create header /tmp/headers/dg.header" <<<"$1" && grep -q "would create header /tmp/headers/dm-mbr.header" <<<"$1"' _ "$out"
 check "apply -n: would create /dev/mapper/dg with the table" grep -q "would create /dev/mapper/dg with the table:" <<<"$out"
@@ -48,29 +36,29 @@ check_eq "no dm device" "$dm0" "$(dm_count)"
 json=$(pw apply -n --json 2>/dev/null)
 check_eq "apply -n --json: dry_run true, would-create, changed false, exit 0" \
         "True dg would-create False dm-mbr would-create False 0" \
-        "$(js '" ".join([str(d["dry_run"])] + ["%s %s %s" % (k["name"], k["state"], k["changed"]) for k in d["disks"]] + [str(d["exit_status"])])' <<<"$json")"
+        "$(json_get 'd["dry_run"]' "$EACH" 'd["exit_status"]' <<<"$json")"
 check_eq "apply -n --json: dg's table has 3 lines, the tail at 2048 + volume" "3 $((2048 + gsec)) 33 linear LOOP 2048" \
-        "$(js '"%d %s" % (len(d["disks"][0]["table"]), d["disks"][0]["table"][2])' <<<"$json")"
+        "$(json_get 'len(k["table"])' 'k["table"][2]' <<<"$json")"
 check_eq "nothing changed by the dry runs (dm, loops, header dir)" "$state0" "$(state)"
 
 # apply --json: created, changed true; again: unchanged, changed false.
 json=$(pw apply --json 2>/tmp/err)
 check_eq "apply --json exits 0" 0 "$?"
 check_eq "apply --json: one document, created, changed true" "False dg created True dm-mbr created True 0" \
-        "$(js '" ".join([str(d["dry_run"])] + ["%s %s %s" % (k["name"], k["state"], k["changed"]) for k in d["disks"]] + [str(d["exit_status"])])' <<<"$json")"
+        "$(json_get 'd["dry_run"]' "$EACH" 'd["exit_status"]' <<<"$json")"
 lmm=$(lsblk -dn -o MAJ:MIN "$(losetup -n -O NAME -j /tmp/headers/dg.header)" | tr -d ' ')
 check_eq "apply --json: dg's table is the live one" "$(dmsetup table dg | tr '\n' '|')" \
-        "$(js '"|".join(d["disks"][0]["table"]) + "|"' <<<"$json")"
-check "apply --json: dg's table reads the header's loop ($lmm)" grep -q "linear $lmm 0" <<<"$(js 'd["disks"][0]["table"][0]' <<<"$json")"
+        "$(json_get '"|".join(k["table"]) + "|"' <<<"$json")"
+check "apply --json: dg's table reads the header's loop ($lmm)" grep -q "linear $lmm 0" <<<"$(json_get 'k["table"][0]' <<<"$json")"
 settle
 table_dg=$(dmsetup table dg) table_m=$(dmsetup table dm-mbr) loops1=$(loops_count)
 hdr1=$(sha256sum /tmp/headers/*.header)
 json=$(pw apply --json 2>/dev/null)
 check_eq "second apply --json: unchanged, changed false" "dg unchanged False dm-mbr unchanged False 0" \
-        "$(js '" ".join(["%s %s %s" % (k["name"], k["state"], k["changed"]) for k in d["disks"]] + [str(d["exit_status"])])' <<<"$json")"
+        "$(json_get "$EACH" 'd["exit_status"]' <<<"$json")"
 out=$(pw apply -n 2>&1)
 check_eq "apply -n on live disks: unchanged, exit 0" "0 dg: unchanged|dm-mbr: unchanged" \
-        "$? $(grep -E '^[a-z-]+:' <<<"$out" | cut -d' ' -f1-2 | tr '\n' '|' | sed 's/|$//')"
+        "$? $(states <<<"$out")"
 check_eq "  no 'would create' line" "" "$(grep 'would' <<<"$out")"
 check_eq "nothing changed (tables, loops, headers)" "$table_dg|$table_m|$loops1|$hdr1" \
         "$(dmsetup table dg)|$(dmsetup table dm-mbr)|$(loops_count)|$(sha256sum /tmp/headers/*.header)"
@@ -78,27 +66,27 @@ check_eq "nothing changed (tables, loops, headers)" "$table_dg|$table_m|$loops1|
 # stop -n and stop --json
 out=$(pw stop -n 2>&1)
 check_eq "stop -n: would-remove both, exit 0" "0 dg: would-remove|dm-mbr: would-remove" \
-        "$? $(grep -E '^[a-z-]+:' <<<"$out" | cut -d' ' -f1-2 | tr '\n' '|' | sed 's/|$//')"
+        "$? $(states <<<"$out")"
 check "  both devices are still there" bash -c 'dmsetup info dg >/dev/null && dmsetup info dm-mbr >/dev/null'
 json=$(pw stop -n --json 2>/dev/null)
 check_eq "stop -n --json: would-remove, changed false" "True dg would-remove False dm-mbr would-remove False" \
-        "$(js '" ".join([str(d["dry_run"])] + ["%s %s %s" % (k["name"], k["state"], k["changed"]) for k in d["disks"]])' <<<"$json")"
+        "$(json_get 'd["dry_run"]' "$EACH" <<<"$json")"
 json=$(pw stop --json dg 2>/dev/null)
 check_eq "stop --json dg: removed, changed true, only dg reported" "stop 1 dg removed True 0" \
-        "$(js '" ".join([d["command"], str(len(d["disks"]))] + ["%s %s %s" % (k["name"], k["state"], k["changed"]) for k in d["disks"]] + [str(d["exit_status"])])' <<<"$json")"
+        "$(json_get 'd["command"]' 'len(d["disks"])' "$EACH" 'd["exit_status"]' <<<"$json")"
 json=$(pw stop --json 2>/dev/null)
 check_eq "stop --json (all): dg absent/false, dm-mbr removed/true" "dg absent False dm-mbr removed True 0" \
-        "$(js '" ".join(["%s %s %s" % (k["name"], k["state"], k["changed"]) for k in d["disks"]] + [str(d["exit_status"])])' <<<"$json")"
+        "$(json_get "$EACH" 'd["exit_status"]' <<<"$json")"
 json=$(pw stop --json 2>/dev/null)
 check_eq "stop --json again: both absent, changed false" "dg absent False dm-mbr absent False 0" \
-        "$(js '" ".join(["%s %s %s" % (k["name"], k["state"], k["changed"]) for k in d["disks"]] + [str(d["exit_status"])])' <<<"$json")"
+        "$(json_get "$EACH" 'd["exit_status"]' <<<"$json")"
 settle
 check_eq "no dm device left" "$dm0" "$(dm_count)"
 check_eq "no loop left" "$loops0" "$(loops_count)"
 
 # With headers present, the dry run plans only the dm devices.
 out=$(pw apply -n 2>&1)
-check_eq "apply -n with kept headers: would-create, exit 0" "0 dg: would-create" "$? $(grep '^dg:' <<<"$out" | cut -d' ' -f1-2)"
+check_eq "apply -n with kept headers: would-create, exit 0" "0 dg: would-create" "$? $(states dg <<<"$out")"
 check_eq "  no 'would create header' line" "" "$(grep 'would create header' <<<"$out")"
 check_eq "  headers untouched" "$hdr1" "$(sha256sum /tmp/headers/*.header)"
 check_eq "  no loop" "$loops0" "$(loops_count)"

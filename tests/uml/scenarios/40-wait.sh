@@ -38,15 +38,6 @@ diag "mode: $mode ($how)"
 
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 
-# late_image SIZE_MIB FSTYPE LABEL: an image with a filesystem and the test
-# files, not attached. Prints its path.
-late_image() {
-        local dev img
-        dev=$(make_volume "$@") || return 1
-        img=$(losetup -n -O BACK-FILE "$dev") && losetup -d "$dev" || return 1
-        echo "$img"
-}
-
 # bg_apply CONF [NAME...]: partwrap -v apply in the background; sets PID, T0.
 bg_apply() {
         local conf=$1
@@ -92,29 +83,16 @@ loops0=$(loops_count) dm0=$(dm_count)
 
 # ---------------------------------------------------------------------------
 # 1. Three volumes attached 4 s after apply started: by path, UUID=, LABEL=.
-img1=$(late_image 32 ext4 late-path) || exit 1
-img2=$(late_image 32 ext4 late-uuid) || exit 1
-img3=$(late_image 32 ntfs LATELABEL) || exit 1
+img1=$(make_image 32 ext4 late-path) || exit 1
+img2=$(make_image 32 ext4 late-uuid) || exit 1
+img3=$(make_image 32 ntfs LATELABEL) || exit 1
 h1=$(sha256sum <"$img1") h2=$(sha256sum <"$img2") h3=$(sha256sum <"$img3")
 uuid2=$(blkid -p -o value -s UUID "$img2")
 settle
-c1=/tmp/c1 && mkdir -p $c1
-cat >$c1/late.conf <<EOC
-[late-path]
-volume = /dev/loop40
-timeout = 30
-header = /tmp/h/late-path.header
-
-[late-uuid]
-volume = UUID=$uuid2
-timeout = 30
-header = /tmp/h/late-uuid.header
-
-[late-label]
-volume = LABEL=LATELABEL
-timeout = 30
-header = /tmp/h/late-label.header
-EOC
+c1=/tmp/c1
+disk_conf $c1/late.conf late-path /dev/loop40 timeout=30 header=/tmp/h/late-path.header
+disk_conf $c1/late.conf late-uuid "UUID=$uuid2" timeout=30 header=/tmp/h/late-uuid.header
+disk_conf $c1/late.conf late-label LABEL=LATELABEL timeout=30 header=/tmp/h/late-label.header
 bg_apply $c1
 sleep 4
 check "apply is still waiting after 4 s, asleep" waiting_ok
@@ -137,13 +115,8 @@ settle
 
 # ---------------------------------------------------------------------------
 # 2. A volume that never appears: fails after its timeout, naming it.
-c2=/tmp/c2 && mkdir -p $c2
-cat >$c2/ghost.conf <<EOC
-[ghost]
-volume = /dev/disk/by-label/no-such-volume
-timeout = 3
-header = /tmp/h/ghost.header
-EOC
+c2=/tmp/c2
+disk_conf $c2/ghost.conf ghost /dev/disk/by-label/no-such-volume timeout=3 header=/tmp/h/ghost.header
 bg_apply $c2
 end_apply 20
 show_apply
@@ -177,8 +150,8 @@ check "  'volume not found', no 'after waiting'" grep -qxF "partwrap: ghost: /de
 
 # An unbound loop device has a node but no volume (size 0): not there yet.
 free=$(losetup -f)
-c2b=/tmp/c2b && mkdir -p $c2b
-printf '[unbound]\nvolume = %s\ntimeout = 2\nheader = /tmp/h/unbound.header\n' "$free" >$c2b/u.conf
+c2b=/tmp/c2b
+disk_conf $c2b/u.conf unbound "$free" timeout=2 header=/tmp/h/unbound.header
 check "an unbound loop ($free) exists as a node" test -b "$free"
 bg_apply $c2b
 end_apply 20
@@ -188,19 +161,9 @@ check "  is waited for and not found: 'volume not found after waiting 2 s'" \
 
 # ---------------------------------------------------------------------------
 # 3. One late (4 s), one absent (timeout 6, nofail): about 6 s, not 10.
-c3=/tmp/c3 && mkdir -p $c3
-cat >$c3/two.conf <<EOC
-[late]
-volume = /dev/loop40
-timeout = 30
-header = /tmp/h/late.header
-
-[absent]
-volume = UUID=00000000-1111-2222-3333-444444444444
-timeout = 6
-nofail = yes
-header = /tmp/h/absent.header
-EOC
+c3=/tmp/c3
+disk_conf $c3/two.conf late /dev/loop40 timeout=30 header=/tmp/h/late.header
+disk_conf $c3/two.conf absent UUID=00000000-1111-2222-3333-444444444444 timeout=6 nofail=yes header=/tmp/h/absent.header
 bg_apply $c3
 sleep 4
 losetup /dev/loop40 "$img1"
@@ -218,13 +181,28 @@ settle
 
 # ---------------------------------------------------------------------------
 # 4. Device-mapper volumes count once resumed and ready.
-img4=$(late_image 32 ext4 dmvol) || exit 1
+img4=$(make_image 32 ext4 dmvol) || exit 1
 h4=$(sha256sum <"$img4")
 l4=$(losetup -f --show "$img4")
 sz4=$(blockdev --getsz "$l4")
 settle
-c4=/tmp/c4 && mkdir -p $c4
-printf '[on-dm]\nvolume = /dev/mapper/pw-late\ntimeout = 30\nheader = /tmp/h/on-dm.header\n' >$c4/dm.conf
+c4=/tmp/c4
+disk_conf $c4/dm.conf on-dm /dev/mapper/pw-late timeout=30 header=/tmp/h/on-dm.header
+# resumed_created: resumes pw-late; the waiting apply ends promptly, having
+# created on-dm, which is healthy; stops it.
+resumed_created() {
+        t_resume=$(now_ms)
+        dmsetup resume pw-late
+        end_apply 40 pw-late
+        show_apply
+        check_eq "  resumed: exit 0" 0 "$RC"
+        check_eq "  created" "on-dm: created" "$(cut -d' ' -f1,2 /tmp/apply.out)"
+        ms_between "  promptly after the resume" $((T_END - t_resume)) 0 2500
+        settle
+        check "  healthy" "$PARTWRAP" -c $c4 check
+        "$PARTWRAP" -q -c $c4 stop >/dev/null
+        settle
+}
 
 # 4a. created without a table, loaded at 2 s, resumed at 4 s
 dmsetup create --notable pw-late
@@ -233,17 +211,7 @@ sleep 2
 dmsetup load pw-late --table "0 $sz4 linear $l4 0"
 sleep 2
 check "no table, then a loaded but inactive table: still waiting" waiting_ok
-t_resume=$(now_ms)
-dmsetup resume pw-late
-end_apply 40 pw-late
-show_apply
-check_eq "  resumed: exit 0" 0 "$RC"
-check_eq "  created" "on-dm: created" "$(cut -d' ' -f1,2 /tmp/apply.out)"
-ms_between "  promptly after the resume" $((T_END - t_resume)) 0 2500
-settle
-check "  healthy" "$PARTWRAP" -c $c4 check
-"$PARTWRAP" -q -c $c4 stop >/dev/null
-settle
+resumed_created
 
 # 4b. a live device, suspended: not a volume until resumed, and apply is not
 # stuck reading it meanwhile (suspending sends no uevent: udev still says
@@ -252,17 +220,7 @@ dmsetup suspend pw-late
 bg_apply $c4
 sleep 4
 check "suspended dm device: still waiting after 4 s, asleep (not in D state)" waiting_ok
-t_resume=$(now_ms)
-dmsetup resume pw-late
-end_apply 40 pw-late
-show_apply
-check_eq "  resumed: exit 0" 0 "$RC"
-check_eq "  created" "on-dm: created" "$(cut -d' ' -f1,2 /tmp/apply.out)"
-ms_between "  promptly after the resume" $((T_END - t_resume)) 0 2500
-settle
-check "  healthy" "$PARTWRAP" -c $c4 check
-"$PARTWRAP" -q -c $c4 stop >/dev/null
-settle
+resumed_created
 
 # 4c. suspended for good: fails after its timeout instead of hanging
 sed -i 's/^timeout = 30$/timeout = 3/' $c4/dm.conf
@@ -279,8 +237,8 @@ fi
 show_apply
 
 # 4d. an absent UUID= volume while an unrelated dm device is suspended
-c4d=/tmp/c4d && mkdir -p $c4d
-printf '[by-uuid]\nvolume = UUID=99999999-8888-7777-6666-555555555555\ntimeout = 3\nheader = /tmp/h/u.header\n' >$c4d/u.conf
+c4d=/tmp/c4d
+disk_conf $c4d/u.conf by-uuid UUID=99999999-8888-7777-6666-555555555555 timeout=3 header=/tmp/h/u.header
 bg_apply $c4d
 if end_apply 8 pw-late && [ $((T_END - T0)) -le 4500 ]; then
         ok "absent UUID= volume, another dm device suspended: fails after its timeout ($((T_END - T0)) ms)"

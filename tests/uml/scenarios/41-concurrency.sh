@@ -10,18 +10,16 @@
 #   - a final apply converges, a final stop leaves nothing.
 . "$(dirname "$0")/../lib.sh"
 
-conf=/tmp/conf && mkdir -p $conf
 H=/tmp/h41
 NAMES="d-one d-two d-three"
 declare -A VOL HASH
 for n in $NAMES; do
         VOL[$n]=$(make_volume 32 ext4 "$n") || exit 1
         HASH[$n]=$(hash_dev "${VOL[$n]}")
-        printf '[%s]\nvolume = %s\nheader = %s/%s.header\ntimeout = 10\n\n' "$n" "${VOL[$n]}" $H "$n" >>$conf/41.conf
+        disk_conf $conf/41.conf "$n" "${VOL[$n]}" "header=$H/$n.header" timeout=10
 done
 settle
 loops0=$(loops_count) dm0=$(dm_count)
-pw() { "$PARTWRAP" -c $conf "$@"; }
 
 # run_all ID:CMD[,ARG...]...: starts every "partwrap CMD ARG..." at once (after a common
 # barrier); waits for all; OUT/ID.out, OUT/ID.err, OUT/ID.rc.

@@ -13,20 +13,12 @@
 #     when a declaration names it.
 . "$(dirname "$0")/../lib.sh"
 
-# image SIZE_MIB FSTYPE LABEL: an image with a filesystem and the test files,
-# not attached. Prints its path.
-image() {
-        local dev img
-        dev=$(make_volume "$@") || return 1
-        img=$(losetup -n -O BACK-FILE "$dev") && losetup -d "$dev" || return 1
-        echo "$img"
-}
 prop() { udevadm info -q property --property="$2" --value "$1" 2>/dev/null; }
 unit() { echo "partwrap@$(systemd-escape "$1").service"; }
 
-i_path=$(image 16 ext4 pathvol) && i_uuid=$(image 16 ext4 uuidvol) && i_label=$(image 16 ext4 LBL42) &&
-        i_space=$(image 16 ntfs "Win Data") && i_link=$(image 16 ext4 linkvol) && i_dm=$(image 16 ext4 dmvol) &&
-        i_none=$(image 16 ext4 stranger) || exit 1
+i_path=$(make_image 16 ext4 pathvol) && i_uuid=$(make_image 16 ext4 uuidvol) && i_label=$(make_image 16 ext4 LBL42) &&
+        i_space=$(make_image 16 ntfs "Win Data") && i_link=$(make_image 16 ext4 linkvol) && i_dm=$(make_image 16 ext4 dmvol) &&
+        i_none=$(make_image 16 ext4 stranger) || exit 1
 declare -A HASH
 for i in $i_path $i_uuid $i_label $i_space $i_link $i_dm $i_none; do HASH[$i]=$(sha256sum <"$i"); done
 uuid=$(blkid -p -o value -s UUID "$i_uuid")

@@ -8,47 +8,19 @@
 # the tables are the live ones.
 . "$(dirname "$0")/../lib.sh"
 
-SCHEMA=$PWD/docs/json-schema.json
-JCHECK=$PWD/tests/lib/json-check.py
-# The system python first: a pyenv shim in PATH costs seconds per call in the VM.
-PY=
-for p in /usr/bin/python3 python3; do
-        if "$p" -c 'import jsonschema; jsonschema.Draft202012Validator' 2>/dev/null; then PY=$p; break; fi
-done
-if [ -z "$PY" ]; then
-        echo "python3-jsonschema (with draft 2020-12) is not installed (apt-get install python3-jsonschema)"
-        exit 77
-fi
+# shellcheck source=../../lib/json-schema.sh
+. "$(dirname "$0")/../../lib/json-schema.sh"
 
-conf=/tmp/conf && mkdir -p $conf
 vol=$(make_volume 64 ext4 data) || exit 1
 nvol=$(make_volume 32 ntfs WINDATA) || exit 1
 blank=$(make_volume 16 none) || exit 1
 settle
 before=$(hash_dev "$vol") nbefore=$(hash_dev "$nvol")
 nuuid=$(blkid -p -o value -s UUID "$nvol")
-cat >$conf/60-json.conf <<EOC
-[good]
-volume = $vol
-header = /tmp/headers/good.header
-
-[win]
-volume = UUID=$nuuid
-table = mbr
-header = /tmp/headers/win.header
-
-; no filesystem and type = auto: apply fails
-[blank]
-volume = $blank
-header = /tmp/headers/blank.header
-
-[later]
-volume = LABEL=NOT-HERE
-header = /tmp/headers/later.header
-timeout = 0
-nofail = yes
-EOC
-pw() { "$PARTWRAP" -c $conf "$@"; }
+disk_conf $conf/60-json.conf good "$vol"
+disk_conf $conf/60-json.conf win "UUID=$nuuid" table=mbr
+disk_conf $conf/60-json.conf blank "$blank"     # no filesystem and type = auto: apply fails
+disk_conf $conf/60-json.conf later LABEL=NOT-HERE timeout=0 nofail=yes
 
 # jv DESC RC EXPR... -- ARGS...: `partwrap ARGS` exits RC, prints one
 # document that the schema accepts, whose exit_status is RC, and each
@@ -102,7 +74,7 @@ jv "apply --json: created (changed), failed, missing" 1 \
 settle
 check "/dev/mapper/good exists" test -b /dev/mapper/good
 check_eq "the report's table is the live one" "$(dmsetup table good)" \
-        "$($PY -c 'import json,sys; print("\n".join(json.load(sys.stdin)["disks"][0]["table"]))' <$doc)"
+        "$(json_get '"\n".join(k["table"])' <$doc)"
 
 jv "apply --json again: unchanged, not changed" 0 \
         "not $CHANGED" "disk('good')['state'] == 'unchanged'" "disk('win')['state'] == 'unchanged'" \
