@@ -10,4 +10,4 @@
 int cmd_apply(const struct options *o, char **args, int n_args);
 int cmd_stop(const struct options *o, char **args, int n_args);
 int cmd_check(const struct options *o, char **args, int n_args);
-int cmd_udev_match(const struct options *o, char **args, int n_args);
+int cmd_udev_match(const struct options *o, char **args, int n_args); /* udev-match.c */
