@@ -51,7 +51,7 @@ check "partwrap@.service runs /usr/sbin/partwrap" grep -qx 'ExecStart=/usr/sbin/
         "$root/usr/lib/systemd/system/partwrap@.service"
 check "the udev rule runs /usr/sbin/partwrap" grep -qF 'IMPORT{program}="/usr/sbin/partwrap udev-match' \
         "$root/usr/lib/udev/rules.d/70-partwrap.rules"
-check "no @PLACEHOLDER@ left" bash -c "! grep -rl '@[A-Z]*@' '$root'"
+check "no @PLACEHOLDER@ left in the installed text files" bash -c "! grep -rlI '@[A-Z][A-Z_]*@' '$root'"
 check "the installed binary runs" "$root/usr/sbin/partwrap" --version
 check "the installed man page renders" bash -c "man -l '$root/usr/share/man/man8/partwrap.8' 2>/dev/null | grep -q partwrap"
 check "the installed completion loads" bash -c "source '$root/usr/share/bash-completion/completions/partwrap' && complete -p partwrap"
