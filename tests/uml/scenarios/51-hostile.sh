@@ -341,7 +341,11 @@ chmod 755 $C
 # must then not be built over whichever of the two udev linked last.
 va=$(make_volume 16 ext4 victim) && vb=$(make_volume 16 ext4 impostor) || exit 1
 ua=$(blkid -p -o value -s UUID "$va")
-tune2fs -U "$ua" "$vb" >/dev/null 2>&1 && udevadm trigger --action=change "$vb" && settle
+# tune2fs -U refuses a filesystem mounted since its last check (make_volume
+# mounted it to write files): check it first, and make a failed setup visible.
+e2fsck -fy "$vb" >/dev/null 2>&1
+check "setup: the impostor takes the victim's UUID" tune2fs -U "$ua" "$vb"
+udevadm trigger --action=change "$vb" && settle
 C=/tmp/c-dup
 conf $C <<EOC
 [victim]
