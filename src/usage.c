@@ -59,12 +59,7 @@ static int find_holder(dev_t devno, char *buf, size_t len) {
                         continue;
                 char dm_name[128] = "", p[512];
                 snprintf(p, sizeof p, "/sys/class/block/%s/dm/name", de->d_name);
-                FILE *f = fopen(p, "re");
-                if (f) {
-                        if (fgets(dm_name, sizeof dm_name, f))
-                                dm_name[strcspn(dm_name, "\n")] = 0;
-                        fclose(f);
-                }
+                read_first_line(p, dm_name, sizeof dm_name);
                 if (*dm_name)
                         snprintf(buf, len, "held by %s (/dev/mapper/%s)", de->d_name, dm_name);
                 else
@@ -91,12 +86,8 @@ static int find_loop(dev_t devno, char *buf, size_t len) {
                 if (strncmp(de->d_name, "loop", 4) != 0)
                         continue;
                 snprintf(p, sizeof p, "/sys/block/%s/loop/backing_file", de->d_name);
-                FILE *f = fopen(p, "re");
-                if (!f)
+                if (read_first_line(p, backing, sizeof backing) < 0)
                         continue;
-                if (fgets(backing, sizeof backing, f))
-                        backing[strcspn(backing, "\n")] = 0;
-                fclose(f);
                 if (stat(backing, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == devno) {
                         snprintf(buf, len, "attached to /dev/%s", de->d_name);
                         r = 1;
