@@ -64,14 +64,14 @@ $(B)/asan/tests/%: tests/unit/%.c $(ASAN_OBJ) $(wildcard tests/unit/*.h) | $(B)/
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -Isrc $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< $(ASAN_OBJ) \
 		$(LDLIBS) $(shell pkg-config --libs cmocka)
 # The whole program sanitized, for running scenarios by hand (see
-# tests/uml/README.md; the UML scenarios use valgrind, 52-valgrind.sh).
+# tests/vm/README.md; the UML scenarios use valgrind, 52-valgrind.sh).
 $(B)/asan/partwrap: $(B)/asan/main.o $(ASAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/asan/tests:
 	mkdir -p $@
 # ASan cannot run inside User-Mode Linux (its shadow memory needs more
 # address space than a UML process has), UBSan alone can: the device
-# scenarios run this build (tests/uml/scenarios/52-sanitizers.sh).
+# scenarios run this build (tests/vm/scenarios/52-sanitizers.sh).
 UBSAN_FLAGS := -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 $(B)/ubsan/%.o: src/%.c $(wildcard src/*.h) | $(B)/ubsan
 	$(CC) $(CFLAGS) $(UBSAN_FLAGS) -c -o $@ $<
@@ -107,11 +107,11 @@ fuzz: $(FUZZ_BIN)
 # with independent partitioning tools, the fuzzers for a bounded time, and
 # device scenarios inside User-Mode Linux (the crash tests use the fault
 # build).
-# CHECK_UML=no leaves the UML scenarios out (tests/offline/test-install.sh
+# CHECK_VM=no leaves the UML scenarios out (tests/offline/test-install.sh
 # checks an unpacked `make dist` that way).
-CHECK_UML ?= yes
+CHECK_VM ?= yes
 check: partwrap $(UNIT_BIN) $(ASAN_UNIT_BIN) $(B)/fault/partwrap $(B)/ubsan/partwrap $(GENERATED)
-	tests/run-tests $(UNIT_BIN) $(ASAN_UNIT_BIN) tests/offline/*.sh $(if $(filter no,$(CHECK_UML)),,tests/uml/scenarios/*.sh)
+	tests/run-tests $(UNIT_BIN) $(ASAN_UNIT_BIN) tests/offline/*.sh $(if $(filter no,$(CHECK_VM)),,tests/vm/scenarios/*.sh)
 
 demo:
 	tests/demo/demo.sh

@@ -2,7 +2,7 @@
 # tests/bench/bench.sh — partwrap's benchmarks (`make bench`; see README.md here).
 #
 # On the host: installs the bench's own tools if missing (tests/bench/deps.sh),
-# then boots User-Mode Linux (tests/uml/vm) and runs this same script inside.
+# then boots User-Mode Linux (tests/vm/run) and runs this same script inside.
 # Inside: provisioning (partwrap apply vs N bare `dmsetup create` vs the
 # hand-made recipe), warm apply and check, I/O (fio) through the disk vs the
 # volume vs nbdkit, scale (64 MiB vs 30 TiB). Prints a Markdown table and
@@ -19,7 +19,7 @@
 #   TEST_BENCH_SECTIONS sections to run (default "prov io scale")
 set -u
 
-if [ -z "${IN_UML:-}" ]; then
+if [ -z "${IN_VM:-}" ]; then
         TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
         "$TOP/tests/bench/deps.sh" || exit 1
         [ -x "${PARTWRAP:-$TOP/partwrap}" ] || { echo "bench: build partwrap first (make)" >&2; exit 1; }
@@ -38,7 +38,7 @@ if [ -z "${IN_UML:-}" ]; then
         export PARTWRAP_VM_TIMEOUT=${PARTWRAP_VM_TIMEOUT:-1200}
         export PARTWRAP_VM_MEM=${PARTWRAP_VM_MEM:-1536M}
         start=$SECONDS
-        "$TOP/tests/uml/vm" "${BASH_SOURCE[0]}" "$@"
+        "$TOP/tests/vm/run" "${BASH_SOURCE[0]}" "$@"
         rc=$?
         echo "# bench: $((SECONDS - start)) s in all; load average at the end $(cut -d' ' -f1-3 /proc/loadavg); JSON in build/bench.json"
         if [ "$rc" != 0 ] || [ ! -s "$TOP/build/bench.json" ]; then

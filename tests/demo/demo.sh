@@ -5,11 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if [ -z "${IN_UML:-}" ]; then
+if [ -z "${IN_VM:-}" ]; then
         tests/deps.sh
         make -s partwrap
         echo "== Booting a throw-away User-Mode Linux VM (a few seconds)..."
-        PARTWRAP=$PWD/partwrap exec tests/uml/vm "$0"
+        PARTWRAP=$PWD/partwrap exec tests/vm/run "$0"
 fi
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Sourced, after tap.sh, by the tests that validate partwrap's --json output
 # against docs/json-schema.json (tests/offline/test-json-schema.sh,
-# tests/uml/scenarios/60-json.sh): sets SCHEMA, JCHECK (tests/lib/json-check.py)
+# tests/vm/scenarios/60-json.sh): sets SCHEMA, JCHECK (tests/lib/json-check.py)
 # and PY, a python3 with python3-jsonschema's draft 2020-12, or exits 77 (skip).
 
 # shellcheck disable=SC2034  # (used by the sourcing test)

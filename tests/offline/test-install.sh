@@ -5,7 +5,7 @@
 # uninstall leaves no file of ours and keeps the administrator's.
 # Then make dist: the tarball holds exactly `git ls-files`, is reproducible,
 # and, unpacked in a temporary directory, builds and passes
-# `make check CHECK_UML=no` (bounded by PARTWRAP_DIST_TIMEOUT seconds,
+# `make check CHECK_VM=no` (bounded by PARTWRAP_DIST_TIMEOUT seconds,
 # default 1200). Skipped parts say why.
 set -u
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
@@ -141,22 +141,22 @@ fi
 check "the unpacked tarball's partwrap runs" "$src/partwrap" --version
 left=$((limit - (SECONDS - start)))
 out=$(PARTWRAP_IN_DIST_TEST=1 FUZZ_SECONDS=${FUZZ_SECONDS:-2} TEST_LOG_DIR="$src/build/test-logs" \
-        timeout "$left" make -C "$src" check CHECK_UML=no 2>&1)
+        timeout "$left" make -C "$src" check CHECK_VM=no 2>&1)
 rc=$?
 summary=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | tail -n 1)
 if [ "$rc" -eq 124 ]; then
-        not_ok "make check CHECK_UML=no in the unpacked tarball (timed out after $limit s)"
+        not_ok "make check CHECK_VM=no in the unpacked tarball (timed out after $limit s)"
         printf '%s\n' "$out" | tail -n 20 | sed 's/^/#   /'
 elif [ "$rc" -ne 0 ] || ! [[ $summary =~ ^[0-9]+\ passed,\ 0\ failed ]]; then
-        not_ok "make check CHECK_UML=no in the unpacked tarball (exit $rc)"
+        not_ok "make check CHECK_VM=no in the unpacked tarball (exit $rc)"
         printf '%s\n' "$out" | grep -E '^(==|   )' | grep -B1 -E 'not ok|FAILED' | head -n 40 | sed 's/^/#   /'
         diag "$summary"
 else
-        ok "make check CHECK_UML=no in the unpacked tarball: $summary"
-        if grep -q '^== tests/uml/' <<<"$out"; then
-                not_ok "CHECK_UML=no ran no UML scenario"
+        ok "make check CHECK_VM=no in the unpacked tarball: $summary"
+        if grep -q '^== tests/vm/' <<<"$out"; then
+                not_ok "CHECK_VM=no ran no UML scenario"
         else
-                ok "CHECK_UML=no ran no UML scenario"
+                ok "CHECK_VM=no ran no UML scenario"
         fi
 fi
 diag "dist build and check took $((SECONDS - start)) s"

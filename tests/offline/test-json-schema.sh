@@ -2,7 +2,7 @@
 # docs/json-schema.json: a valid draft 2020-12 schema that accepts what
 # partwrap prints without devices (validate, mkheader, show, and apply -n,
 # check and stop over disks that do not exist) and rejects documents that
-# break its rules. tests/uml/scenarios/60-json.sh validates the reports of
+# break its rules. tests/vm/scenarios/60-json.sh validates the reports of
 # real devices: created, unchanged, removed, failed, missing.
 set -u
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"

@@ -12,7 +12,7 @@
 #     resumed, a suspended dm device until it is resumed (and apply is not
 #     blocked in D state on it meanwhile); an absent UUID= volume while an
 #     unrelated dm device is suspended fails after its timeout, not never.
-if [ -z "${IN_UML:-}" ]; then
+if [ -z "${IN_VM:-}" ]; then
         vm=$(dirname "$0")/../vm
         log=$(mktemp) || exit 1
         TEST_WAIT_MODE=udev "$vm" "$0" "$@" | tee "$log"

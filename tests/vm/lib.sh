@@ -1,18 +1,18 @@
 # shellcheck shell=bash
-# Sourced first thing by every tests/uml/scenarios/NN-name.sh:
+# Sourced first thing by every tests/vm/scenarios/NN-name.sh:
 #
 #       #!/usr/bin/env bash
 #       . "$(dirname "$0")/../lib.sh"
 #
-# On the host (IN_UML unset) this re-runs the scenario inside a fresh
-# User-Mode Linux VM through tests/uml/vm and never returns.  Inside the VM
+# On the host (IN_VM unset) this re-runs the scenario inside a fresh
+# User-Mode Linux VM through tests/vm/run and never returns.  Inside the VM
 # (root, cwd = repo top, a throw-away root: no cleanup needed) it sources
 # tests/lib/tap.sh and provides the helpers below.  When the scenario exits
 # non-zero (tap_done does that on any "not ok"), the device state is printed
 # as TAP comments.
 
-if [ -z "${IN_UML:-}" ]; then
-        exec "$(dirname "${BASH_SOURCE[0]}")/vm" "${BASH_SOURCE[1]}" "$@"
+if [ -z "${IN_VM:-}" ]; then
+        exec "$(dirname "${BASH_SOURCE[0]}")/run" "${BASH_SOURCE[1]}" "$@"
 fi
 
 # The system's tools first: a python3 shim from pyenv on the host's PATH
@@ -237,9 +237,9 @@ check_part_files() {
         fi
 }
 
-# uml_diagnostics: the device state as TAP comments (runs on a failing exit;
+# vm_diagnostics: the device state as TAP comments (runs on a failing exit;
 # call it yourself from an EXIT trap of your own).
-uml_diagnostics() {
+vm_diagnostics() {
         {
                 echo "--- dmsetup table"; dmsetup table
                 echo "--- dmsetup info"; dmsetup info -c
@@ -248,12 +248,12 @@ uml_diagnostics() {
                 echo "--- dmesg (last 30 lines)"; dmesg | tail -n 30
         } 2>&1 | sed 's/^/#   /'
 }
-_uml_on_exit() {
+_vm_on_exit() {
         local rc=$?
         [ "$rc" -eq 0 ] && return
         diag "scenario exited $rc; device state:"
-        uml_diagnostics
+        vm_diagnostics
 }
-trap _uml_on_exit EXIT
+trap _vm_on_exit EXIT
 # The VM's init sends TERM when PARTWRAP_VM_TIMEOUT is about to run out.
 trap 'diag "terminated (timeout?)"; exit 143' TERM

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Boot and hotplug under the real systemd as PID 1 (tests/uml/init-systemd),
+# Boot and hotplug under the real systemd as PID 1 (tests/vm/init-systemd),
 # with partwrap installed by `make install` and partwrap.service enabled.
 #
 # Setup phase (before systemd): make install DESTDIR=/ PREFIX=/usr, enable
@@ -21,7 +21,7 @@
 #     behind, the hotplug instances stop with it, and a volume plugged again
 #     gets its disk again; `systemctl start` brings everything back.
 # shellcheck disable=SC2154  # img_*, hash_*, uuid_*: from $S/vars
-if [ -z "${IN_UML:-}" ]; then
+if [ -z "${IN_VM:-}" ]; then
         PARTWRAP_VM_INIT=$(cd "$(dirname "$0")/.." && pwd)/init-systemd
         export PARTWRAP_VM_INIT PARTWRAP_VM_TIMEOUT=${PARTWRAP_VM_TIMEOUT:-420}
         export PARTWRAP_VM_SYSTEMD_LOG=${PARTWRAP_VM_SYSTEMD_LOG:-info}

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Smoke test of the UML harness itself: a writable root that never reaches
 # the host, modules, udev + device-mapper, the kernel's GPT parser, and the
-# volume helpers of tests/uml/lib.sh.
+# volume helpers of tests/vm/lib.sh.
 
 # On the host: run the VM part, then check from the host that the files the
 # VM wrote to / and to the repo do not exist here (the VM part leaves the
 # plan line to us).
-if [ -z "${IN_UML:-}" ]; then
+if [ -z "${IN_VM:-}" ]; then
         TEST_MARKER=partwrap-uml-marker.$$.$RANDOM
         export TEST_MARKER
         top=$(cd "$(dirname "$0")/../../.." && pwd)
         log=$(mktemp)
-        "$(dirname "$0")/../vm" "$0" "$@" | tee "$log"
+        "$(dirname "$0")/../run" "$0" "$@" | tee "$log"
         rc=${PIPESTATUS[0]}
         n=$(grep -cE '^(not )?ok [0-9]+' "$log")
         rm -f "$log"

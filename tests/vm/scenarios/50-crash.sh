@@ -18,7 +18,7 @@
 # Environment: TEST_FAULT_PARTWRAP (default build/fault/partwrap, built on
 # the host before the VM boots), TEST_CRASH_RANDOM (random kills per
 # command, default 10).
-if [ -z "${IN_UML:-}" ] && [ -z "${TEST_FAULT_PARTWRAP:-}" ]; then
+if [ -z "${IN_VM:-}" ] && [ -z "${TEST_FAULT_PARTWRAP:-}" ]; then
         make -s -C "$(dirname "$0")/../../.." build/fault/partwrap >&2 ||
                 { echo "cannot build build/fault/partwrap"; exit 77; }
 fi

@@ -12,7 +12,7 @@
 #
 # Environment: TEST_UBSAN_PARTWRAP (default build/ubsan/partwrap, built on
 # the host before the VM boots).
-if [ -z "${IN_UML:-}" ] && [ -z "${TEST_UBSAN_PARTWRAP:-}" ]; then
+if [ -z "${IN_VM:-}" ] && [ -z "${TEST_UBSAN_PARTWRAP:-}" ]; then
         make -s -C "$(dirname "$0")/../../.." build/ubsan/partwrap >&2 ||
                 echo "# cannot build build/ubsan/partwrap: the UBSan half is skipped" >&2
 fi
@@ -118,7 +118,7 @@ run_steps() {
 PARTWRAP_UNDER_TEST=$PARTWRAP
 if command -v valgrind >/dev/null; then
         run_steps valgrind valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-                --show-leak-kinds=definite --suppressions="$TOP/tests/uml/valgrind.supp" --log-file=/tmp/checker.log
+                --show-leak-kinds=definite --suppressions="$TOP/tests/vm/valgrind.supp" --log-file=/tmp/checker.log
         [ -s /tmp/ioctls ] && diag "valgrind does not know the ioctls $(sed 's/.* //' /tmp/ioctls | sort -u | tr '\n' ' ')(warnings only)"
 else
         skip "valgrind" "valgrind not installed (apt-get install valgrind)"

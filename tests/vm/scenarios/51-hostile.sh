@@ -11,7 +11,7 @@
 # never rewritten. The count of bad inputs is printed.
 . "$(dirname "$0")/../lib.sh"
 
-MUTATE="python3 $TOP/tests/uml/hostile-header.py"
+MUTATE="python3 $TOP/tests/vm/hostile-header.py"
 vg=$(make_volume 32 ext4 hostg) || exit 1
 vm=$(make_volume 32 ext4 hostm) || exit 1
 settle
@@ -56,7 +56,7 @@ nothing_left() {
         [ "$(loops_count)" -eq "$loops0" ] || why+="$(($(loops_count) - loops0)) loops more; "
         if [ -n "$why" ]; then
                 not_ok "  $1: no partial device ($why)"
-                uml_diagnostics
+                vm_diagnostics
         else
                 ok "  $1: no partial device"
         fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes a hostile variant of a good partwrap header file, for
-tests/uml/scenarios/51-hostile.sh (and by hand):
+tests/vm/scenarios/51-hostile.sh (and by hand):
 
     hostile-header.py GOOD OUT CASE [SECTOR_SIZE]
 
