@@ -114,7 +114,7 @@ check: partwrap $(UNIT_BIN) $(ASAN_UNIT_BIN) $(B)/fault/partwrap $(B)/ubsan/part
 	tests/run-tests $(UNIT_BIN) $(ASAN_UNIT_BIN) tests/offline/*.sh $(if $(filter no,$(CHECK_VM)),,tests/vm/scenarios/*.sh)
 
 demo:
-	tests/demo/demo.sh
+	@tests/demo/demo.sh
 
 # Benchmarks in User-Mode Linux (tests/bench/README.md): a Markdown table on
 # stdout, build/bench.json. Not part of check; never fails on a time.

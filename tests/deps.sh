@@ -10,6 +10,7 @@ packages=(
         libcmocka-dev
         gdisk fdisk parted util-linux e2fsprogs ntfs-3g dosfstools
         user-mode-linux udev dmsetup kmod
+        qemu-system-x86 busybox-static cpio xz-utils
         clang libclang-rt-14-dev valgrind python3
         mandoc man-db bash-completion python3-jsonschema
         "$@"
