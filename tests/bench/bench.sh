@@ -2,7 +2,7 @@
 # tests/bench/bench.sh — partwrap's benchmarks (`make bench`; see README.md here).
 #
 # On the host: installs the bench's own tools if missing (tests/bench/deps.sh),
-# then boots User-Mode Linux (tests/vm/run) and runs this same script inside.
+# then boots a VM (tests/vm/run, any backend) and runs this same script inside.
 # Inside: provisioning (partwrap apply vs N bare `dmsetup create` vs the
 # hand-made recipe), warm apply and check, I/O (fio) through the disk vs the
 # volume vs nbdkit, scale (64 MiB vs 30 TiB). Prints a Markdown table and
@@ -32,7 +32,7 @@ if [ -z "${IN_VM:-}" ]; then
         export PARTWRAP=$TOP/build/bench/partwrap
         TEST_BENCH_REV="$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown), sha256 $(sha256sum <"$PARTWRAP" | cut -c1-12)"
         export TEST_BENCH_REV
-        export TEST_BENCH_OUT=$TOP/build
+        export TEST_BENCH_OUT=$TOP/build PARTWRAP_VM_RESULTS=$TOP/build
         TEST_BENCH_HOST="$(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), host kernel $(uname -r), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
         export TEST_BENCH_HOST
         export PARTWRAP_VM_TIMEOUT=${PARTWRAP_VM_TIMEOUT:-1200}
@@ -91,15 +91,13 @@ dm_clear() {
 
 mkdir -p $W/vol $W/hdr $W/floor $W/rhdr $W/out || die "mkdir"
 : >"$S"
-OUT=$W/out
-if [ -n "${TEST_BENCH_OUT:-}" ]; then
-        mount -t hostfs none "$OUT" -o "$TEST_BENCH_OUT" || die "cannot mount the host's $TEST_BENCH_OUT"
-fi
+# tests/vm/run copies what is left here to the host's PARTWRAP_VM_RESULTS.
+OUT=${PARTWRAP_VM_RESULTS_DIR:-$W/out}
 for t in fio nbdkit nbd-client sgdisk strace "$RUNNER"; do
         command -v "$t" >/dev/null || die "$t is missing (tests/bench/deps.sh)"
 done
 fact date "\"$(date -u +%Y-%m-%dT%H:%MZ)\""
-fact machine "$(printf '{"host": "%s", "vm": "User-Mode Linux %s, %s CPU, %s MiB, /tmp on tmpfs", "partwrap": "%s (%s)"}' \
+fact machine "$(printf '{"host": "%s", "vm": "'"${PARTWRAP_VM_BACKEND:-?}"' %s, %s CPU, %s MiB, /tmp on tmpfs", "partwrap": "%s (%s)"}' \
         "${TEST_BENCH_HOST:-?}" "$(uname -r)" "$(nproc)" "$(($(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024))" \
         "$("$PW" -V 2>&1 | head -n 1)" "${TEST_BENCH_REV:-?}")"
 fact rounds "$ROUNDS"
