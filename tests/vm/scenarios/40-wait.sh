@@ -13,7 +13,7 @@
 #     blocked in D state on it meanwhile); an absent UUID= volume while an
 #     unrelated dm device is suspended fails after its timeout, not never.
 if [ -z "${IN_VM:-}" ]; then
-        vm=$(dirname "$0")/../vm
+        vm=$(dirname "$0")/../run
         log=$(mktemp) || exit 1
         TEST_WAIT_MODE=udev "$vm" "$0" "$@" | tee "$log"
         rc1=${PIPESTATUS[0]}
