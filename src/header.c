@@ -150,9 +150,12 @@ static int create_with_tmpfile(int dirfd, const char *base, const uint8_t *buf, 
 
 /* Fallback: a randomly named ".NAME.XXXXXXXXXXXXXXXX" in the same directory
  * (so link/rename stay within one filesystem), created O_EXCL|O_NOFOLLOW,
- * then link()ed to its name (EEXIST if taken) or, on filesystems without
- * hard links, renameat2(RENAME_NOREPLACE). Never plain rename(), which
- * would replace an existing header. The temp name is always removed. */
+ * then renameat2(RENAME_NOREPLACE)d to its name (EEXIST if taken): one
+ * step, so a kill leaves the temp name or the header, never both. Where
+ * the filesystem cannot (EINVAL: NFS, for one), link() then unlink(): a
+ * kill between them leaves the temp name next to a header. Never plain
+ * rename(), which would replace an existing header. The temp name is
+ * always removed. */
 static int create_with_named_tmp(int dirfd, const char *base, const uint8_t *buf, size_t len) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *tmp = NULL;
@@ -175,16 +178,13 @@ static int create_with_named_tmp(int dirfd, const char *base, const uint8_t *buf
 
         r = tmpfile_fill(fd, buf, len);
         if (r >= 0) {
-                if (linkat(dirfd, tmp, dirfd, base, 0) == 0)
-                        r = 0;
-                else if (errno == EEXIST)
-                        r = -EEXIST;
-                else if (errno == EPERM || errno == EOPNOTSUPP || errno == EMLINK) {
-                        /* vfat and friends have no hard links. */
-                        if (renameat2(dirfd, tmp, dirfd, base, RENAME_NOREPLACE) == 0)
-                                return 0; /* the temp name is gone with the rename */
+                if (renameat2(dirfd, tmp, dirfd, base, RENAME_NOREPLACE) == 0)
+                        return 0; /* the temp name is gone with the rename */
+                if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
                         r = -errno;
-                } else
+                else if (linkat(dirfd, tmp, dirfd, base, 0) == 0)
+                        r = 0;
+                else
                         r = -errno;
         }
         (void) unlinkat(dirfd, tmp, 0);

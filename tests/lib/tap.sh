@@ -19,11 +19,50 @@ check() {
         if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc"; printf '%s\n' "$out" | sed 's/^/#   /'; fi
 }
 
-# check_fails DESC CMD...: passes when CMD exits non-zero.
+# check_fails DESC CMD...: passes when CMD fails the ordinary way: a non-zero
+# status below 124. A crash (killed by a signal: 128 + N), a timeout (124) or
+# a command that could not run (126, 127) is a failed test too. Where a
+# contract fixes the exit status, use check_status.
 check_fails() {
-        local desc=$1 out
+        local desc=$1 out rc
         shift
-        if out=$("$@" 2>&1); then not_ok "$desc (unexpectedly succeeded)"; printf '%s\n' "$out" | sed 's/^/#   /'; else ok "$desc"; fi
+        out=$("$@" 2>&1)
+        rc=$?
+        if [ "$rc" -eq 0 ]; then
+                not_ok "$desc (unexpectedly succeeded)"
+        elif [ "$rc" -ge 124 ]; then
+                not_ok "$desc (exit $rc: $(_tap_status_name "$rc"))"
+        else
+                ok "$desc"
+                return 0
+        fi
+        [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/#   /'
+}
+
+# check_status DESC EXPECTED CMD...: passes when CMD exits with exactly the
+# status EXPECTED; its output is shown on failure.
+check_status() {
+        local desc=$1 want=$2 out rc
+        shift 2
+        out=$("$@" 2>&1)
+        rc=$?
+        if [ "$rc" -eq "$want" ]; then
+                ok "$desc"
+                return 0
+        fi
+        not_ok "$desc (exit $rc, expected $want$([ "$rc" -ge 124 ] && echo ": $(_tap_status_name "$rc")"))"
+        [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/#   /'
+        return 1
+}
+
+# _tap_status_name RC: what an exit status of 124 or more usually means.
+_tap_status_name() {
+        case $1 in
+        124) echo "timed out" ;;
+        126) echo "not executable" ;;
+        127) echo "command not found" ;;
+        *) if [ "$1" -gt 128 ]; then echo "killed by signal $(kill -l "$(($1 - 128))" 2>/dev/null || echo $(($1 - 128)))"; else echo "unusual status"; fi ;;
+        esac
 }
 
 # check_eq DESC EXPECTED ACTUAL

@@ -140,7 +140,9 @@ else
 fi
 check "the unpacked tarball's partwrap runs" "$src/partwrap" --version
 left=$((limit - (SECONDS - start)))
-out=$(PARTWRAP_IN_DIST_TEST=1 FUZZ_SECONDS=${FUZZ_SECONDS:-2} TEST_LOG_DIR="$src/build/test-logs" \
+# CI=false: CHECK_VM=no leaves the device scenarios out on purpose, which
+# run-tests refuses under CI=true.
+out=$(CI=false PARTWRAP_IN_DIST_TEST=1 FUZZ_SECONDS=${FUZZ_SECONDS:-2} TEST_LOG_DIR="$src/build/test-logs" \
         timeout "$left" make -C "$src" check CHECK_VM=no 2>&1)
 rc=$?
 summary=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | tail -n 1)

@@ -20,16 +20,21 @@ check "the schema is a valid draft 2020-12 schema" "$PY" -c "
 import json, jsonschema
 jsonschema.Draft202012Validator.check_schema(json.load(open('$SCHEMA')))"
 
-# valid DESC EXPR... -- CMD...: CMD's stdout validates, and each EXPR holds.
+# valid DESC RC EXPR... -- CMD...: CMD exits RC exactly, its stdout
+# validates, each EXPR holds, and the document's exit_status (where it has
+# one) is RC too.
 valid() {
-        local desc=$1 out rc
-        shift
+        local desc=$1 want=$2 out rc
+        shift 2
         local -a exprs=()
         while [ "$1" != -- ]; do exprs+=("$1"); shift; done
         shift
         "$@" >"$tmp/out" 2>"$tmp/err"
         rc=$?
-        if out=$("$PY" "$JCHECK" "$SCHEMA" "${exprs[@]}" "d.get('exit_status', $rc) == $rc" <"$tmp/out"); then
+        if [ "$rc" -ne "$want" ]; then
+                not_ok "$desc (exit $rc, expected $want)"
+                printf '%s\n' "stdout:" "$(cat "$tmp/out")" "stderr:" "$(cat "$tmp/err")" | sed 's/^/#   /'
+        elif out=$("$PY" "$JCHECK" "$SCHEMA" "${exprs[@]}" "d.get('exit_status', $rc) == $rc" <"$tmp/out"); then
                 ok "$desc"
         else
                 not_ok "$desc"
@@ -46,13 +51,13 @@ invalid() {
         fi
 }
 
-valid "validate --json of the example configuration" 'd["valid"] and len(d["disks"]) == 2' -- \
+valid "validate --json of the example configuration" 0 'd["valid"] and len(d["disks"]) == 2' -- \
         "$PARTWRAP" validate --json "$TOP/conf/partwrap.conf"
-valid "validate --json of a broken one" 'not d["valid"] and d["errors"] > 0' -- \
+valid "validate --json of a broken one" 2 'not d["valid"] and d["errors"] > 0' -- \
         "$PARTWRAP" validate --json "$TOP/tests/offline/bad-configs/05-key-twice.conf"
-valid "mkheader --json, GPT" 'd["table"][2] == "133120 33 linear LOOP 2048"' -- \
+valid "mkheader --json, GPT" 0 'd["table"][2] == "133120 33 linear LOOP 2048"' -- \
         "$PARTWRAP" mkheader --json --size 64MiB -o "$tmp/a.header"
-valid "mkheader --json, MBR at 4096-byte sectors" 'len(d["table"]) == 2 and d["sector_size"] == 4096' -- \
+valid "mkheader --json, MBR at 4096-byte sectors" 0 'len(d["table"]) == 2 and d["sector_size"] == 4096' -- \
         "$PARTWRAP" mkheader --json --table mbr --sector-size 4096 --size 1GiB -o "$tmp/b.header"
 
 # Disks whose volumes do not exist: names no machine has.
@@ -73,19 +78,19 @@ timeout = 0
 nofail = yes
 EOF
 pw() { "$PARTWRAP" -c "$conf" "$@"; }
-valid "show --json, volumes not present" \
+valid "show --json, volumes not present" 0 \
         "all(x['volume'] is None and x['regions'] == [] and x['problem'] == 'volume not present' for x in d['disks'])" -- \
         pw show --json
-valid "apply -n --json: failed, and missing (nofail)" \
+valid "apply -n --json: failed, and missing (nofail)" 1 \
         "disk('$n-gone')['state'] == 'failed'" "disk('$n-gone-nofail')['state'] == 'missing'" "d['dry_run']" -- \
         pw apply -n --json
-valid "check --json: unhealthy, and missing (nofail)" \
+valid "check --json: unhealthy, and missing (nofail)" 1 \
         "disk('$n-gone')['state'] == 'unhealthy'" "disk('$n-gone-nofail')['state'] == 'missing'" -- \
         pw check --json
-valid "stop --json: absent" "all(x['state'] == 'absent' and not x['changed'] for x in d['disks'])" -- \
+valid "stop --json: absent" 0 "all(x['state'] == 'absent' and not x['changed'] for x in d['disks'])" -- \
         pw stop --json
 printf '[%s-bad]\nvolume = relative\n' "$n" >"$conf/b.conf"
-valid "check --json with a configuration error: exit status 2" "d['config_errors'] == 1" -- pw check --json
+valid "check --json with a configuration error: exit status 2" 2 "d['config_errors'] == 1" -- pw check --json
 
 # A volume that exists: a loop device, if this machine lets us make one.
 if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
@@ -94,10 +99,10 @@ if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >
         trap 'losetup -d "$loop"; rm -rf "$tmp"' EXIT
         rm "$conf/b.conf"
         printf '[%s-loop]\nvolume = %s\nheader = %s/h/loop.header\n' "$n" "$loop" "$tmp" >"$conf/c.conf"
-        valid "show --json of a loop device" \
+        valid "show --json of a loop device" 0 \
                 "disk('$n-loop')['regions'][1]['length'] == 8 << 20" "disk('$n-loop')['label'] == '$n'" -- \
                 pw show --json "$n-loop"
-        valid "apply -n --json of a loop device: would-create" \
+        valid "apply -n --json of a loop device: would-create" 0 \
                 "disk('$n-loop')['state'] == 'would-create'" "disk('$n-loop')['partition_size'] == 8 << 20" -- \
                 pw apply -n --json "$n-loop"
         check "apply -n created nothing" test ! -e "$tmp/h/loop.header"

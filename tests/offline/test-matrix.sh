@@ -480,7 +480,8 @@ refused_no_dir() {
 }
 check "refuses with -o in a missing directory, creating nothing" refused_no_dir
 
-# An existing -o (file, or symlink even dangling) is refused and left as it was.
+# An existing -o (file, or symlink even dangling) is refused with exit 2
+# (an impossible request) and left as it was.
 existing_kept() {
         local dir rc
         dir=$(mktemp -d "$tmp/existing.XXXXXX")
@@ -489,11 +490,11 @@ existing_kept() {
         run_mkheader "$dir/disk.hdr" --size 64MiB
         rc=$?
         cat "$tmp/err"
-        [ "$rc" -ne 0 ] || { echo "exit status 0"; return 1; }
+        [ "$rc" -eq 2 ] || { echo "exit status $rc, expected 2"; return 1; }
         cmp "$dir/copy" "$dir/disk.hdr" || return 1
         [ "$(ls -A "$dir" | sort | tr '\n' ' ')" = "copy disk.hdr " ] || { echo "directory holds: $(ls -A "$dir")"; return 1; }
 }
-check "an existing -o file is refused and kept" existing_kept
+check "an existing -o file is refused (exit 2) and kept" existing_kept
 dangling_kept() {
         local dir rc
         dir=$(mktemp -d "$tmp/existing.XXXXXX")
@@ -501,11 +502,11 @@ dangling_kept() {
         run_mkheader "$dir/disk.hdr" --size 64MiB
         rc=$?
         cat "$tmp/err"
-        [ "$rc" -ne 0 ] || { echo "exit status 0"; return 1; }
+        [ "$rc" -eq 2 ] || { echo "exit status $rc, expected 2"; return 1; }
         [ "$(readlink "$dir/disk.hdr")" = "$dir/nowhere" ] || { echo "symlink changed"; return 1; }
         [ "$(ls -A "$dir")" = disk.hdr ] || { echo "directory holds: $(ls -A "$dir")"; return 1; }
 }
-check "an existing dangling symlink -o is refused and kept" dangling_kept
+check "an existing dangling symlink -o is refused (exit 2) and kept" dangling_kept
 
 # -------------------------------------------------------------------- JSON
 

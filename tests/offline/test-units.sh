@@ -35,6 +35,29 @@ for u in $units; do
         check "$(basename "$u"): the hardening block is in" grep -qx 'ProtectSystem=strict' "$u"
 done
 
+# Ordering (SPEC, "Boot and hotplug"): before libvirt, so that no guest
+# starts without its disk, and after the local file systems (the header
+# files) and udev. deps UNIT KEY: the units of every KEY= line, sorted.
+deps() { sed -n "s/^$2=//p" "$1" | tr ' ' '\n' | grep . | sort -u | paste -sd' '; }
+# has_deps UNIT KEY UNIT...: KEY= names each UNIT.
+has_deps() {
+        local unit=$1 key=$2 have missing=
+        shift 2
+        have=" $(deps "$unit" "$key") "
+        for u; do [[ $have == *" $u "* ]] || missing+=" $u"; done
+        [ -z "$missing" ] || { echo "$key=$have lacks$missing"; return 1; }
+}
+for u in $units; do
+        n=$(basename "$u")
+        check "$n: Before=libvirtd.service virtqemud.service libvirt-guests.service" \
+                has_deps "$u" Before libvirtd.service virtqemud.service libvirt-guests.service
+        check "$n: After=local-fs.target systemd-udevd.service" has_deps "$u" After local-fs.target systemd-udevd.service
+        check "$n: not Before= and After= one unit" bash -c '[ -z "$(comm -12 <(tr " " "\n" <<<"$1") <(tr " " "\n" <<<"$2"))" ]' _ \
+                "$(deps "$u" Before | tr ' ' '\n' | sort | paste -sd' ')" "$(deps "$u" After | tr ' ' '\n' | sort | paste -sd' ')"
+done
+check "partwrap@.service: After=partwrap.service (the boot run first)" has_deps build/partwrap@.service After partwrap.service
+check "partwrap.service: ExecStop= runs stop" grep -qx "ExecStop=$sbin/partwrap stop" build/partwrap.service
+
 # A root with the units and, where they point, an executable: verify checks
 # that ExecStart= binaries exist, and partwrap need not be installed here.
 root=$tmp/root

@@ -38,6 +38,7 @@ hdr1=$(hash_dev /tmp/headers/vm-disk.header)
 mtime1=$(stat -c %Y.%Z /tmp/headers/vm-disk.header)
 loops1=$(loops_count)
 out=$(pw apply)
+check_eq "second apply exits 0" 0 "$?"
 check_eq "second apply reports unchanged" "vm-disk: unchanged" "$(echo "$out" | cut -d' ' -f1-2)"
 check_eq "same dm table" "$table1" "$(dmsetup table vm-disk)"
 check_eq "no new loop" "$loops1" "$(loops_count)"

@@ -46,6 +46,7 @@ out=$(pw check 2>&1)
 check_eq "check exits 0" 0 "$?"
 check_eq "check: healthy" "ro: healthy" "$(grep '^ro:' <<<"$out")"
 out=$(pw apply 2>&1)
+check_eq "second apply exits 0" 0 "$?"
 check_eq "second apply: unchanged (read-only matches)" "ro: unchanged" "$(states ro <<<"$out")"
 
 # The declaration flips to read-write: apply must not call the read-only

@@ -23,7 +23,7 @@ diag "apply said: $(tr '\n' ' ' <<<"$out")"
 check_no_disk mounted "$loops0" "$dm0"
 check "no header file (refused before it is created)" test ! -e /tmp/headers/mounted.header
 check "no temp file in the header directory" test -z "$(ls -A /tmp/headers 2>/dev/null)"
-check "dry run refuses it too" bash -c '! "$1" -c "$2" apply -n mounted >/dev/null 2>&1' _ "$PARTWRAP" $conf
+check_status "dry run refuses it too: exit 1" 1 "$PARTWRAP" -c $conf apply -n mounted
 check_eq "the mount is intact" "$vol" "$(findmnt -n -o SOURCE /tmp/inuse)"
 umount /tmp/inuse
 check "after umount: apply works" pw apply mounted

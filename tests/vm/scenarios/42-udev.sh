@@ -10,7 +10,9 @@
 #     declared volume attached gets TAG systemd and SYSTEMD_WANTS with its
 #     partwrap@NAME.service, on its first uevent; an undeclared one gets
 #     nothing; partwrap's own /dev/mapper/NAME is ignored by the rule even
-#     when a declaration names it.
+#     when a declaration names it, and so is a dm device that is not ready
+#     (suspended, or marked DM_UDEV_DISABLE_OTHER_RULES_FLAG=1, DM_SUSPENDED=1
+#     or SYSTEMD_READY=0), and a loop device without a backing file.
 . "$(dirname "$0")/../lib.sh"
 
 prop() { udevadm info -q property --property="$2" --value "$1" 2>/dev/null; }
@@ -144,11 +146,13 @@ has_unit() { # DEV NAME: the device's SYSTEMD_WANTS holds NAME's unit and TAGS h
         grep -qwF -- "$(unit "$2")" <<<"$w" && grep -qF :systemd: <<<"$t" ||
                 { echo "SYSTEMD_WANTS='$w' TAGS='$t' PARTWRAP_UNITS='$(prop "$1" PARTWRAP_UNITS)'"; return 1; }
 }
-no_unit() { # DEV: no partwrap unit wanted
-        local w
+no_unit() { # DEV: udev knows DEV, and wants no partwrap unit for it
+        local w info
+        info=$(udevadm info -q property "$1" 2>&1) || { echo "udevadm info $1 failed: $info"; return 1; }
         w=$(wants "$1")
         ! grep -q partwrap <<<"$w$(prop "$1" PARTWRAP_UNITS)" || { echo "SYSTEMD_WANTS='$w'"; return 1; }
 }
+check "  (no_unit fails for a device udev does not know)" bash -c "$(declare -f prop wants no_unit); ! no_unit /dev/no-such-disk"
 check "hotplug, path /dev/loop40: SYSTEMD_WANTS has $(unit win-data), TAG systemd" has_unit /dev/loop40 win-data
 check "hotplug, UUID=: $(unit by.uuid)" has_unit "$l_uuid" by.uuid
 check "hotplug, LABEL=: $(unit lab_el:x@2)" has_unit "$l_label" lab_el:x@2
@@ -175,13 +179,35 @@ check "stop win-data" pw stop win-data
 settle
 rm /etc/partwrap.d/43-nested.conf
 
-# A suspended dm volume is skipped by the rule; resumed, it is matched.
+# Device-mapper devices that are not ready are ignored by the rule. A real
+# suspend first: the dm rules say DM_SUSPENDED=1 (and set
+# DM_UDEV_DISABLE_OTHER_RULES_FLAG=1 with it); resumed, it is matched.
 dmsetup suspend pw-lv
 udevadm trigger --action=change --settle /dev/mapper/pw-lv
-diag "suspended pw-lv: DM_SUSPENDED='$(prop /dev/mapper/pw-lv DM_SUSPENDED)' SYSTEMD_WANTS='$(wants /dev/mapper/pw-lv)'"
+check_eq "suspended pw-lv: udev says DM_SUSPENDED=1 (setup)" 1 "$(prop /dev/mapper/pw-lv DM_SUSPENDED)"
+check "  the rule ignores it: no partwrap unit wanted" no_unit /dev/mapper/pw-lv
 dmsetup resume pw-lv
 settle
 check "a dm volume resumed after a suspend: $(unit lv-like)" has_unit /dev/mapper/pw-lv lv-like
+# Then each "not ready" mark alone, set by a rule that runs just before
+# partwrap's (the dm and LVM rules set them together, which would hide a
+# missing line of the rule): each one on its own keeps the unit away. The
+# dm rules carry DM_UDEV_DISABLE_OTHER_RULES_FLAG over synthetic events
+# (IMPORT{db}); a resume, a genuine dm event, clears the marks in between.
+notready=/etc/udev/rules.d/69-partwrap-test-notready.rules
+mkdir -p /etc/udev/rules.d
+for kv in DM_UDEV_DISABLE_OTHER_RULES_FLAG=1 DM_SUSPENDED=1 SYSTEMD_READY=0; do
+        printf 'SUBSYSTEM=="block", ENV{DM_NAME}=="pw-lv", ENV{%s}="%s"\n' "${kv%%=*}" "${kv#*=}" >$notready
+        udevadm control --reload
+        udevadm trigger --action=change --settle /dev/mapper/pw-lv
+        check_eq "pw-lv marked $kv by udev (setup)" "${kv#*=}" "$(prop /dev/mapper/pw-lv "${kv%%=*}")"
+        check "  the rule ignores it: no partwrap unit wanted" no_unit /dev/mapper/pw-lv
+        rm -f $notready
+        udevadm control --reload
+        dmsetup suspend pw-lv && dmsetup resume pw-lv
+        settle
+        check "  unmarked (suspend, resume): $(unit lv-like) again" has_unit /dev/mapper/pw-lv lv-like
+done
 detach_all
 check "a declared loop device detached (size 0): no partwrap unit wanted" no_unit /dev/loop40
 
