@@ -28,25 +28,16 @@ static uint32_t crc32_buf(const void *p, size_t len) {
 /* Converts UTF-8 to at most max UTF-16LE code units; invalid sequences
  * become U+FFFD and a surrogate pair is never split. */
 static void utf8_to_utf16le(const char *s, uint16_t *out, unsigned max) {
-        const unsigned char *p = (const unsigned char *) s;
         unsigned n = 0;
 
-        while (*p && n < max) {
+        while (*s && n < max) {
                 uint32_t c;
-                unsigned len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-                c = len == 1 ? *p : len == 2 ? *p & 0x1F : len == 3 ? *p & 0x0F : *p & 0x07;
-                for (unsigned i = 1; i < len; i++) {
-                        if ((p[i] & 0xC0) != 0x80) {
-                                len = 0;
-                                break;
-                        }
-                        c = c << 6 | (p[i] & 0x3F);
-                }
-                if (len == 0 || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+                unsigned len = utf8_decode(s, &c);
+                if (len == 0) {
                         c = 0xFFFD;
                         len = 1;
                 }
-                p += len;
+                s += len;
                 if (c >= 0x10000) {
                         if (n + 2 > max)
                                 break;

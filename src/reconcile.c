@@ -742,9 +742,12 @@ static void check_disk(struct disk *d) {
                         d->state = DISK_UNHEALTHY;
                 return;
         }
+        /* Type and UUID are the filesystem's words, which its guest wrote. */
+        char fstype[ESCAPE_MAX(32)], uuid[ESCAPE_MAX(48)];
+        str_escape(d->vol.fstype ? d->vol.fstype : "no filesystem", fstype, sizeof fstype);
+        str_escape(d->vol.uuid ? d->vol.uuid : "", uuid, sizeof uuid);
         disk_check(d, "volume", true, "%s: %s, %" PRIu32 "-byte sectors, %s%s%s", d->vol.devnode,
-                   size_format(d->vol.size_bytes, a, sizeof a), d->vol.sector_size,
-                   d->vol.fstype ? d->vol.fstype : "no filesystem", d->vol.uuid ? " " : "", d->vol.uuid ? d->vol.uuid : "");
+                   size_format(d->vol.size_bytes, a, sizeof a), d->vol.sector_size, fstype, *uuid ? " " : "", uuid);
 
         r = observe_header(d);
         if (r < 0)
