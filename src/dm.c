@@ -402,7 +402,10 @@ int dm_get_state(const char *name, struct dm_state *ret) {
         const char *uuid = dm_task_get_uuid(from);
         snprintf(s.uuid, sizeof(s.uuid), "%s", uuid ? uuid : "");
         s.exists = true;
-        s.ours = strncmp(s.uuid, DM_UUID_PREFIX, strlen(DM_UUID_PREFIX)) == 0;
+        /* Exactly "PARTWRAP-NAME": a device named NAME with another disk's
+         * uuid is not this disk, whoever made it. */
+        s.ours = strncmp(s.uuid, DM_UUID_PREFIX, strlen(DM_UUID_PREFIX)) == 0 &&
+                 streq(s.uuid + strlen(DM_UUID_PREFIX), name);
         s.active = info.live_table;
         s.suspended = info.suspended;
         s.read_only = info.read_only;

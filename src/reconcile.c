@@ -312,16 +312,29 @@ static int run_init(struct run *run, const struct options *o, char **args, int n
         return 0;
 }
 
+static int disk_name_compare(const void *a, const void *b) {
+        return strcmp((*(struct disk *const *) a)->cfg->name, (*(struct disk *const *) b)->cfg->name);
+}
+
 /* One lock per disk serialises apply and stop between the boot unit, the
  * units udev starts and administrators, so two runs never build the same
- * disk twice. Taken after waiting for volumes (waiting needs none), in
- * configuration order, which every run shares: no deadlock. check takes
- * them shared. Returns 0, or -errno. */
+ * disk twice. Taken after waiting for volumes (waiting needs none), in the
+ * order of the names: two runs whose configurations list the disks in
+ * different orders still take them in one global order, so neither waits
+ * for a lock the other holds while holding one it wants. check takes them
+ * shared. Returns 0, or -errno. */
 static int run_lock(struct run *run, bool exclusive) {
+        _cleanup_free_ struct disk **order = calloc(run->n + 1, sizeof *order);
+
+        if (!order)
+                return -ENOMEM;
         if (mkdir(LOCK_DIR, 0700) < 0 && errno != EEXIST)
                 return -errno;
+        for (size_t i = 0; i < run->n; i++)
+                order[i] = &run->disks[i];
+        qsort(order, run->n, sizeof *order, disk_name_compare);
         for (size_t i = 0; i < run->n; i++) {
-                struct disk *d = &run->disks[i];
+                struct disk *d = order[i];
                 _cleanup_free_ char *path = strdup_printf(LOCK_DIR "/%s.lock", d->cfg->name);
                 if (!path)
                         return -ENOMEM;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
+#include <linux/loop.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,6 +243,43 @@ static void test_autoclear_waits_for_last_opener(void **state) {
         assert_true(wait_unbound(nr));
 }
 
+/* Only a loop as loop_attach() makes it is adopted: not one without
+ * autoclear (losetup's, which would outlive the disk), with partition
+ * scanning, or under another name; loop_check() still accepts it under a
+ * live table. */
+static void test_foreign_loop_not_adopted(void **state) {
+        struct fixture *f = *state;
+        struct loop_dev l, found;
+        struct loop_info64 info;
+
+        assert_int_equal(loop_attach(f->file, 512, false, &l), 0);
+        assert_int_equal(loop_find(f->file, 512, false, &found), 1);
+        static const struct {
+                uint32_t clear, set;
+                const char *name;
+        } cases[] = {
+                { LO_FLAGS_AUTOCLEAR, 0, NULL },
+                { 0, 0, "/somewhere/else.img" },
+                { 0, LO_FLAGS_PARTSCAN, NULL }, /* last: the kernel never clears it again */
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                assert_int_equal(ioctl(l.fd, LOOP_GET_STATUS64, &info), 0);
+                struct loop_info64 changed = info;
+                changed.lo_flags = (info.lo_flags & ~cases[i].clear) | cases[i].set;
+                if (cases[i].name)
+                        snprintf((char *) changed.lo_file_name, sizeof changed.lo_file_name, "%s", cases[i].name);
+                assert_int_equal(ioctl(l.fd, LOOP_SET_STATUS64, &changed), 0);
+                assert_int_equal(loop_find(f->file, 512, false, &found), 0);
+                assert_int_equal(loop_check(l.devno, f->file, 512, false, &found), 1);
+                assert_int_equal(ioctl(l.fd, LOOP_SET_STATUS64, &info), 0);
+                if (!cases[i].set)
+                        assert_int_equal(loop_find(f->file, 512, false, &found), 1);
+        }
+        unsigned nr = loop_nr(&l);
+        loop_dev_close(&l);
+        assert_true(wait_unbound(nr));
+}
+
 static void test_errors(void **state) {
         struct fixture *f = *state;
         struct loop_dev l = { .fd = -EBADF }, found;
@@ -425,6 +463,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_attach_twice, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_autoclear_waits_for_last_opener, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_foreign_loop_not_adopted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_probe_ext4_512, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_probe_ext4_4096, setup, teardown),
