@@ -237,6 +237,39 @@ int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop
         return 1;
 }
 
+int loop_backing(dev_t devno, dev_t *ret_dev, ino_t *ret_ino) {
+        struct loop_info64 info = { 0 };
+        char p[64], link[256];
+        struct stat st;
+        unsigned nr;
+        int n = 0;
+
+        snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(devno), minor(devno));
+        ssize_t len = readlink(p, link, sizeof(link) - 1);
+        if (len < 0)
+                return errno == ENOENT ? -ENXIO : -errno;
+        link[len] = '\0';
+        const char *base = strrchr(link, '/');
+        base = base ? base + 1 : link;
+        if (sscanf(base, "loop%u%n", &nr, &n) != 1 || base[n] != '\0')
+                return -ENXIO;
+        snprintf(p, sizeof(p), "/dev/loop%u", nr);
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISBLK(st.st_mode) || st.st_rdev != devno)
+                return -ENXIO;
+        if (ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
+                return -errno;
+        /* lo_device is the kernel's new_encode_dev(), as in lo_device_is(). */
+        *ret_dev = makedev((unsigned) ((info.lo_device & 0xfff00) >> 8),
+                           (unsigned) ((info.lo_device & 0xff) | ((info.lo_device >> 12) & 0xfff00)));
+        *ret_ino = (ino_t) info.lo_inode;
+        return 0;
+}
+
 /* Undoes our own bind. Only called for a loop this process bound. */
 static void loop_clear(int lfd) {
         if (ioctl(lfd, LOOP_CLR_FD) < 0)

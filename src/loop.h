@@ -49,6 +49,11 @@ int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_onl
  * Returns: 0, or -errno. */
 int loop_attach(const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret);
 
+/* The backing file of a bound loop device, as LOOP_GET_STATUS64 reports
+ * it: its st_dev and st_ino. Returns: 0, -ENXIO if devno is no bound loop,
+ * or -errno. */
+int loop_backing(dev_t devno, dev_t *ret_dev, ino_t *ret_ino);
+
 void loop_dev_close(struct loop_dev *l);
 
 /* Logical block size of a loop (or any block) device. Returns >0 or -errno. */

@@ -432,7 +432,7 @@ static void show_observe(const struct disk_config *c, struct show_obs *o) {
         char why[256];
         int r;
 
-        r = probe_resolve(c->volume, &path);
+        r = probe_resolve(c->volume, NULL, &path);
         if (r >= 0)
                 r = probe_volume(path, &o->vol);
         if (r == -ENOENT)
@@ -457,6 +457,9 @@ static void show_observe(const struct disk_config *c, struct show_obs *o) {
                 if (o->vol.ambivalent)
                         snprintf(o->problem, sizeof o->problem,
                                  "more than one filesystem signature on the volume (see wipefs -n); apply refuses it");
+                else if (o->vol.pttype)
+                        snprintf(o->problem, sizeof o->problem,
+                                 "the volume carries a partition table (%s); apply refuses it", o->vol.pttype);
                 else if (r < 0)
                         snprintf(o->problem, sizeof o->problem, "%s", plan_strerror(r, c, &f, why, sizeof why));
         }

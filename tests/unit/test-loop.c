@@ -357,13 +357,20 @@ static void probe_ext4(struct fixture *f, uint32_t bs) {
         /* Resolution by tag goes through libblkid's evaluation (udev links,
          * else a scan) and ends at the same node. */
         snprintf(spec, sizeof(spec), "LABEL=%s", label);
-        assert_int_equal(probe_resolve(spec, &path), 0);
+        assert_int_equal(probe_resolve(spec, NULL, &path), 0);
         assert_string_equal(path, l.path);
         free(path);
         snprintf(spec, sizeof(spec), "UUID=%s", uuid);
-        assert_int_equal(probe_resolve(spec, &path), 0);
+        assert_int_equal(probe_resolve(spec, NULL, &path), 0);
         assert_string_equal(path, l.path);
         free(path);
+        /* Another disk's volume, by device number or by path, is not a
+         * candidate: the tag then names nothing. */
+        const struct probe_exclude by_dev = { .devs = &l.devno, .n_devs = 1 };
+        const char *const paths[] = { l.path };
+        const struct probe_exclude by_path = { .paths = paths, .n_paths = 1 };
+        assert_int_equal(probe_resolve(spec, &by_dev, &path), -ENOENT);
+        assert_int_equal(probe_resolve(spec, &by_path, &path), -ENOENT);
 
         loop_dev_close(&l);
         assert_true(wait_unbound(nr));
@@ -434,15 +441,15 @@ static void test_probe_errors(void **state) {
         assert_int_equal(probe_volume(missing, &v), -ENOENT);
         assert_string_equal(v.fstype, "untouched");
 
-        assert_int_equal(probe_resolve("data", &path), -EINVAL);
-        assert_int_equal(probe_resolve(missing, &path), -ENOENT);
-        assert_int_equal(probe_resolve("UUID=00000000-dead-beef-0000-000000000000", &path), -ENOENT);
-        assert_int_equal(probe_resolve("LABEL=partwrap-no-such-label-x", &path), -ENOENT);
+        assert_int_equal(probe_resolve("data", NULL, &path), -EINVAL);
+        assert_int_equal(probe_resolve(missing, NULL, &path), -ENOENT);
+        assert_int_equal(probe_resolve("UUID=00000000-dead-beef-0000-000000000000", NULL, &path), -ENOENT);
+        assert_int_equal(probe_resolve("LABEL=partwrap-no-such-label-x", NULL, &path), -ENOENT);
         assert_string_equal(path, "untouched");
 
         /* A plain path is canonicalised. */
         assert_int_equal(symlink(f->file, link), 0);
-        assert_int_equal(probe_resolve(link, &path), 0);
+        assert_int_equal(probe_resolve(link, NULL, &path), 0);
         assert_string_equal(path, f->file);
         free(path);
 }
