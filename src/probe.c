@@ -47,33 +47,59 @@ static char *probe_tag(const char *devnode, const char *tag) {
         return strdup(data);
 }
 
+enum candidate { CANDIDATE_NO, CANDIDATE_OTHER_DISK, CANDIDATE_YES };
+
 /* Whether a device carrying the tag may be the volume. Not when it is
  * part of one of partwrap's disks: what a guest wrote in its head (a
  * filesystem superblock at 64 KiB is out of its partition's way) must not
- * make partwrap build another disk on it, or refuse one. Not when it is
- * excluded: another disk's volume. */
-static bool tag_candidate(dev_t devno, const struct probe_exclude *x, const char *spec) {
+ * make partwrap build another disk on it, or refuse one. Only as a last
+ * resort when it is another disk's volume (x): a guest that copies another
+ * volume's tag must not make that disk ambiguous. */
+static enum candidate tag_candidate(dev_t devno, const struct probe_exclude *x, const char *spec) {
         char name[160];
         struct stat st;
 
         if (stack_partwrap_disk(devno, name, sizeof name) > 0) {
                 log_debug("%s: %u:%u carries it but is part of /dev/mapper/%s, a guest's disk: ignored", spec,
                           major(devno), minor(devno), name);
-                return false;
+                return CANDIDATE_NO;
         }
         for (size_t i = 0; x && i < x->n_paths; i++)
-                if (x->paths[i] && stat(x->paths[i], &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == devno) {
-                        log_debug("%s: %u:%u carries it but is %s, another disk's volume: ignored", spec, major(devno),
-                                  minor(devno), x->paths[i]);
-                        return false;
-                }
+                if (x->paths[i] && stat(x->paths[i], &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == devno)
+                        return CANDIDATE_OTHER_DISK;
         for (size_t i = 0; x && i < x->n_devs; i++)
-                if (x->devs[i] == devno) {
-                        log_debug("%s: %u:%u carries it but is an active disk's volume: ignored", spec, major(devno),
-                                  minor(devno));
-                        return false;
-                }
-        return true;
+                if (x->devs[i] == devno)
+                        return CANDIDATE_OTHER_DISK;
+        return CANDIDATE_YES;
+}
+
+/* The devices found carrying a tag, by kind. */
+struct tag_found {
+        char *node[CANDIDATE_YES + 1];
+        unsigned n[CANDIDATE_YES + 1];
+};
+
+static int tag_found_add(struct tag_found *f, enum candidate k, const char *node) {
+        if (k == CANDIDATE_NO)
+                return 0;
+        if (f->n[k]++ == 0 && !(f->node[k] = strdup(node)))
+                return -ENOMEM;
+        return 0;
+}
+
+/* The one device meant: the only candidate that is no other disk's
+ * volume; else the only one there is, which the caller refuses by the
+ * name of the disk that has it (a clearer answer than "not found").
+ * Frees f. Returns 0 and *ret_path, -ENOENT, or -ENOTUNIQ. */
+static int tag_found_take(struct tag_found *f, char **ret_path) {
+        enum candidate k = f->n[CANDIDATE_YES] > 0 ? CANDIDATE_YES : CANDIDATE_OTHER_DISK;
+        int r = f->n[k] == 0 ? -ENOENT : f->n[k] > 1 ? -ENOTUNIQ : 0;
+
+        if (r == 0)
+                *ret_path = TAKE_PTR(f->node[k]);
+        free(f->node[CANDIDATE_YES]);
+        free(f->node[CANDIDATE_OTHER_DISK]);
+        return r;
 }
 
 /* Without udev there are no /dev/disk/by-* links: look at every block
@@ -85,8 +111,8 @@ static bool tag_candidate(dev_t devno, const struct probe_exclude *x, const char
  * the tag (which one is meant cannot be told). */
 static int scan_for_tag(const char *spec, const char *tag, const char *value, const struct probe_exclude *x,
                         char **ret_path) {
-        _cleanup_free_ char *found = NULL;
         _cleanup_(closedirp) DIR *d = opendir("/sys/class/block");
+        struct tag_found found = {};
         struct dirent *de;
         int r = 0;
 
@@ -104,7 +130,10 @@ static int scan_for_tag(const char *spec, const char *tag, const char *value, co
                 if (streq(a, "1"))
                         continue;
                 sysfs_block_attr(de->d_name, "dev", a, sizeof a);
-                if (sscanf(a, "%u:%u", &maj, &min) != 2 || !tag_candidate(makedev(maj, min), x, spec))
+                if (sscanf(a, "%u:%u", &maj, &min) != 2)
+                        continue;
+                enum candidate k = tag_candidate(makedev(maj, min), x, spec);
+                if (k == CANDIDATE_NO)
                         continue;
                 /* Kernel names use '!' where the node has '/' (cciss!c0d0). */
                 snprintf(node, sizeof node, "/dev/%s", de->d_name);
@@ -112,33 +141,25 @@ static int scan_for_tag(const char *spec, const char *tag, const char *value, co
                         if (*c == '!')
                                 *c = '/';
                 _cleanup_free_ char *v = probe_tag(node, tag);
-                if (!streq(v, value))
-                        continue;
-                if (found)
-                        r = -ENOTUNIQ;
-                else if (!(found = strdup(node)))
-                        r = -ENOMEM;
+                if (streq(v, value))
+                        r = tag_found_add(&found, k, node);
         }
-        if (r < 0)
-                return r;
-        if (!found)
-                return -ENOENT;
-        *ret_path = TAKE_PTR(found);
-        return 0;
+        int t = tag_found_take(&found, ret_path);
+        return r < 0 ? r : t;
 }
 
 /* With udevd: the block devices whose udev property prop (ID_FS_UUID_ENC
  * or ID_FS_LABEL_ENC, what the /dev/disk/by-* links are made of) is enc,
  * as udev's blkid found them once it initialised each. Not the link
  * itself: it names whichever device udev saw last, which may be one
- * tag_candidate() refuses. Returns 0, -ENOENT, -ENOTUNIQ, or -errno. */
+ * tag_candidate() refuses. Returns as tag_found_take(), or -errno. */
 static int udev_find_tag(const char *spec, const char *prop, const char *enc, const struct probe_exclude *x,
                          char **ret_path) {
         _cleanup_(udev_unrefp) struct udev *udev = udev_new();
         _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = udev ? udev_enumerate_new(udev) : NULL;
-        _cleanup_free_ char *found = NULL;
+        struct tag_found found = {};
         struct udev_list_entry *item;
-        int r;
+        int r = 0;
 
         if (!e)
                 return -ENOMEM;
@@ -149,17 +170,11 @@ static int udev_find_tag(const char *spec, const char *prop, const char *enc, co
                 _cleanup_(udev_device_unrefp) struct udev_device *dev =
                         udev_device_new_from_syspath(udev, udev_list_entry_get_name(item));
                 const char *node = dev ? udev_device_get_devnode(dev) : NULL;
-                if (!node || !tag_candidate(udev_device_get_devnum(dev), x, spec))
-                        continue;
-                if (found)
-                        return -ENOTUNIQ;
-                if (!(found = strdup(node)))
-                        return -ENOMEM;
+                if (node && r == 0)
+                        r = tag_found_add(&found, tag_candidate(udev_device_get_devnum(dev), x, spec), node);
         }
-        if (!found)
-                return -ENOENT;
-        *ret_path = TAKE_PTR(found);
-        return 0;
+        int t = tag_found_take(&found, ret_path);
+        return r < 0 ? r : t;
 }
 
 int probe_resolve(const char *spec, const struct probe_exclude *exclude, char **ret_path) {

@@ -26,9 +26,9 @@ struct volume_info {
                                * (wipefs -n DEV lists them) */
 };
 
-/* Devices a UUID= or LABEL= must not resolve to: other disks' volumes
- * (paths stat'ed at each resolution, since they may appear meanwhile, and
- * device numbers). */
+/* Other disks' volumes, which a UUID= or LABEL= resolves to only when
+ * nothing else carries it (paths stat'ed at each resolution, since they
+ * may appear meanwhile, and device numbers). */
 struct probe_exclude {
         const char *const *paths;
         size_t n_paths;
@@ -38,11 +38,12 @@ struct probe_exclude {
 
 /* Turns "UUID=...", "LABEL=..." or a path into a device node path. A tag
  * resolves to the one block device that carries it, ignoring every device
- * that is part of one of partwrap's disks (stack.h) and those in exclude
- * (may be NULL). With udevd, udev's database says which devices carry it
- * (the values its /dev/disk/by-uuid and by-label links are made of);
- * without, every block device is probed read-only, skipping suspended dm
- * devices and empty ones (reading those could block).
+ * that is part of one of partwrap's disks (stack.h), and not counting
+ * those in exclude (may be NULL) unless nothing else carries it. With
+ * udevd, udev's database says which devices carry it (the values its
+ * /dev/disk/by-uuid and by-label links are made of); without, every block
+ * device is probed read-only, skipping suspended dm devices and empty ones
+ * (reading those could block).
  * Returns: 0 and *ret_path (malloc'ed, symlinks resolved), -ENOENT if
  * nothing matches, -ENOTUNIQ if two devices carry the tag,
  * -EINVAL for another spec, or -errno. */

@@ -149,7 +149,9 @@ struct run {
 
 /* One block device, one disk: the kernel lets several dm tables share a
  * device, and two VMs writing one filesystem destroy it. The disk that has
- * the volume already keeps it; else the first in configuration order. */
+ * the volume already keeps it; else the first in configuration order; and
+ * a disk declared by UUID= or LABEL= never gets a volume another disk
+ * declares by path. */
 static int claim_volume(const struct run *run, struct disk *d) {
         const struct disk_config *c = d->cfg;
 
@@ -165,6 +167,18 @@ static int claim_volume(const struct run *run, struct disk *d) {
                                   "disk only", c->volume, d->vol.devnode, e->cfg->name, e->cfg->file, e->cfg->line);
                         return -EADDRINUSE;
                 }
+        /* A volume declared by path is that disk's, whatever UUID or label
+         * its guest gives its filesystem: a tag never takes it. */
+        for (size_t k = 0; c->volume[0] != '/' && k < run->cfg.n_disks; k++) {
+                const struct disk_config *o = &run->cfg.disks[k];
+                struct stat st;
+                if (o != c && o->volume[0] == '/' && stat(o->volume, &st) == 0 && S_ISBLK(st.st_mode) &&
+                    st.st_rdev == d->vol.devno) {
+                        disk_fail(d, "volume %s (%s) is [%s]'s volume %s (%s:%u); one block device can be one disk only",
+                                  c->volume, d->vol.devnode, o->name, o->volume, o->file, o->line);
+                        return -EADDRINUSE;
+                }
+        }
         d->claimed = true;
         return 0;
 }

@@ -364,13 +364,31 @@ static void probe_ext4(struct fixture *f, uint32_t bs) {
         assert_int_equal(probe_resolve(spec, NULL, &path), 0);
         assert_string_equal(path, l.path);
         free(path);
-        /* Another disk's volume, by device number or by path, is not a
-         * candidate: the tag then names nothing. */
+        /* The same filesystem on a second device: ambiguous, unless one of
+         * the two is another disk's volume (by device number or by path),
+         * which then does not count; alone, it is still the answer (the
+         * caller refuses it by that disk's name). */
+        struct loop_dev l2;
+        assert_int_equal(loop_attach(img, bs, true, &l2), 0);
+        unsigned nr2 = loop_nr(&l2);
+        assert_int_equal(probe_resolve(spec, NULL, &path), -ENOTUNIQ);
         const struct probe_exclude by_dev = { .devs = &l.devno, .n_devs = 1 };
-        const char *const paths[] = { l.path };
+        assert_int_equal(probe_resolve(spec, &by_dev, &path), 0);
+        assert_string_equal(path, l2.path);
+        free(path);
+        const char *const paths[] = { l2.path };
         const struct probe_exclude by_path = { .paths = paths, .n_paths = 1 };
-        assert_int_equal(probe_resolve(spec, &by_dev, &path), -ENOENT);
-        assert_int_equal(probe_resolve(spec, &by_path, &path), -ENOENT);
+        assert_int_equal(probe_resolve(spec, &by_path, &path), 0);
+        assert_string_equal(path, l.path);
+        free(path);
+        const dev_t both[] = { l.devno, l2.devno };
+        const struct probe_exclude all = { .devs = both, .n_devs = 2 };
+        assert_int_equal(probe_resolve(spec, &all, &path), -ENOTUNIQ);
+        loop_dev_close(&l2);
+        assert_true(wait_unbound(nr2));
+        assert_int_equal(probe_resolve(spec, &by_dev, &path), 0);
+        assert_string_equal(path, l.path);
+        free(path);
 
         loop_dev_close(&l);
         assert_true(wait_unbound(nr));
