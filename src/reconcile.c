@@ -84,7 +84,7 @@ struct disk {
         bool to_create;
         int lock_fd;
 
-        struct probe_exclude exclude; /* other disks' volumes: a tag must not name them */
+        struct probe_exclude exclude; /* other disks' volumes: a tag names them only as a last resort */
         bool claimed;           /* resolved, probed, and the volume is this disk's */
         bool header_seen;       /* the header file exists: header_dev/ino are its */
         dev_t header_dev;
@@ -388,7 +388,8 @@ static void run_done(struct run *run) {
 }
 
 /* Looks at partwrap's active disks: a volume one of them has is no other
- * disk's, and a tag never resolves to it for another. Returns 0, or -errno. */
+ * disk's (claim_volume()), and does not make another disk's tag ambiguous.
+ * Returns 0, or -errno. */
 static int run_observe_active(struct run *run) {
         free(TAKE_PTR(run->active));
         run->n_active = 0;
@@ -411,8 +412,8 @@ static int run_observe_active(struct run *run) {
         return 0;
 }
 
-/* Loads the config and selects the disks named in args (all if none).
- * Returns 0, or -errno on allocation failure. */
+/* Loads the config, selects the disks named in args (all if none) and
+ * looks at partwrap's active disks. Returns 0, or -errno. */
 static int run_init(struct run *run, const struct options *o, char **args, int n_args) {
         *run = (struct run) { .o = o };
 
@@ -439,8 +440,8 @@ static int run_init(struct run *run, const struct options *o, char **args, int n
                         .name = d->cfg->name, .spec = d->cfg->volume, .timeout = d->cfg->timeout, .exclude = &d->exclude,
                 };
                 /* Every other declared disk's volume path: a volume declared
-                 * by path is that disk's, whatever label its guest gives
-                 * it. */
+                 * by path is that disk's, whatever label its guest gives it,
+                 * so it does not make this disk's tag ambiguous. */
                 const char **paths = calloc(run->cfg.n_disks + 1, sizeof *paths);
                 if (!paths)
                         return -ENOMEM;
