@@ -90,6 +90,36 @@ static const char *path_check(const char *v) {
         return NULL;
 }
 
+int config_path_simplify(const char *path, char **ret) {
+        _cleanup_free_ char *s = strdup(path);
+        char *out;
+
+        if (!s)
+                return -ENOMEM;
+        out = s;
+        for (const char *p = path; *p;) {
+                size_t n = strcspn(p, "/");
+                if (n == 0 || (n == 1 && p[0] == '.')) {
+                        p += n + (p[n] == '/');
+                        continue;
+                }
+                /* A lexical ".." names another file than the kernel's walk
+                 * when the component before it is a symbolic link; neither
+                 * form would compare reliably with other paths. */
+                if (n == 2 && p[0] == '.' && p[1] == '.')
+                        return -EINVAL;
+                *out++ = '/';
+                memcpy(out, p, n);
+                out += n;
+                p += n + (p[n] == '/');
+        }
+        if (out == s)
+                *out++ = '/';
+        *out = 0;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
 static const char *volume_check(const char *v) {
         bool uuid = strncmp(v, "UUID=", 5) == 0;
         const char *rest = uuid ? v + 5 : strncmp(v, "LABEL=", 6) == 0 ? v + 6 : NULL;
@@ -205,10 +235,21 @@ static int disk_set(struct disk_config *d, enum key k, const char *v, char *err,
                         return set_error(err, err_len, -EINVAL, "alignment %s is not a multiple of 512 bytes", v);
                 d->alignment = u;
                 return 0;
-        case KEY_HEADER:
+        case KEY_HEADER: {
+                char *simple;
                 if ((why = path_check(v)))
                         return set_error(err, err_len, -EINVAL, "header '%s' %s", v, why);
-                return set_string(&d->header, v, err, err_len);
+                /* One spelling per file, so that the same-header check
+                 * sees "/a//b" and "/a/./b" as "/a/b". */
+                r = config_path_simplify(v, &simple);
+                if (r == -ENOMEM)
+                        return set_error(err, err_len, r, "out of memory");
+                if (r < 0)
+                        return set_error(err, err_len, r, "header '%s' contains a '..' component; name the file directly", v);
+                free(d->header);
+                d->header = simple;
+                return 0;
+        }
         case KEY_PARTITION_NAME:
                 r = utf16_length(v);
                 if (r == -EILSEQ)
@@ -294,7 +335,7 @@ int config_disk_init(struct disk_config *d, const char *name, char *err, size_t 
                 return r;
         if (!config_name_is_valid(name))
                 return set_error(err, err_len, -EINVAL, "invalid disk name [%s]: 1 to %d characters of A-Z a-z 0-9 : . _ @ -, "
-                                 "not '.', '..' or 'control'", name, CONFIG_NAME_MAX);
+                                 "not starting with '-', not '.', '..' or 'control'", name, CONFIG_NAME_MAX);
         return 0;
 }
 
@@ -552,11 +593,16 @@ static int check_permissions(struct config *cfg, const char *path, const struct 
 }
 
 int config_load_file(struct config *cfg, const char *path) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO named *.conf must not block the open (and with
+         * it udev-match, so every block uevent); it is refused below.
+         * O_NOFOLLOW: the file itself, never what a symlink points to. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
         _cleanup_(fclosep) FILE *f = NULL;
         struct stat st;
         int r;
 
+        if (fd < 0 && errno == ELOOP)
+                return file_error(cfg, path, -ELOOP, "is a symbolic link, refusing to follow it");
         if (fd < 0 || fstat(fd, &st) < 0)
                 return file_error(cfg, path, -errno, NULL);
         if (!S_ISREG(st.st_mode))
@@ -645,6 +691,8 @@ void config_free(struct config *cfg) {
 bool config_name_is_valid(const char *name) {
         size_t n = strlen(name);
 
-        return n >= 1 && n <= CONFIG_NAME_MAX && !streq(name, ".") && !streq(name, "..") && !streq(name, "control") &&
+        /* A leading '-' would make the name an option wherever it is an
+         * argument: "partwrap stop -v" from partwrap@-v.service. */
+        return n >= 1 && n <= CONFIG_NAME_MAX && name[0] != '-' && !streq(name, ".") && !streq(name, "..") && !streq(name, "control") &&
                strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:._@-") == n;
 }

@@ -99,7 +99,13 @@ struct disk_config *config_find(const struct config *cfg, const char *name);
 void config_free(struct config *cfg);
 
 /* Device-mapper name rules: 1..CONFIG_NAME_MAX bytes, not "." or "..",
- * not "control" (/dev/mapper/control). Only [A-Za-z0-9:._@-]: characters
+ * not "control" (/dev/mapper/control), not starting with '-' (an option
+ * wherever the name is an argument). Only [A-Za-z0-9:._@-]: characters
  * libdevmapper passes to udev unmangled that are also valid in the systemd
  * unit name partwrap@NAME.service, so NAME needs escaping nowhere. */
 bool config_name_is_valid(const char *name);
+
+/* An absolute path with "//", "/./" and a trailing "/." folded away.
+ * Returns: 0 and *ret (malloc'ed), -EINVAL if it has a ".." component, or
+ * -ENOMEM. */
+int config_path_simplify(const char *path, char **ret);

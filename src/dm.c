@@ -138,9 +138,21 @@ static bool dm_udev_sync_wanted(void) {
 }
 
 static uint16_t dm_udev_flags(const struct dm_batch *b) {
+        /* A partwrap disk is its guest's: the host must never look inside.
+         * As LVM does for its private devices, the udev rules are told to
+         * leave it alone: 13-dm-disk.rules runs no blkid on it and makes no
+         * /dev/disk/by-uuid or by-label link (a guest could otherwise
+         * claim any UUID or label), and the other rules (LVM's pvscan,
+         * mdadm, multipath, systemd's device units, partwrap's own) skip
+         * it. 10-dm.rules still makes /dev/mapper/NAME, which libvirt and
+         * the guest need; a "change" event without a cookie keeps these
+         * flags from udev's database. */
+        uint16_t flags = DM_UDEV_DISABLE_SUBSYSTEM_RULES_FLAG | DM_UDEV_DISABLE_DISK_RULES_FLAG |
+                         DM_UDEV_DISABLE_OTHER_RULES_FLAG;
+
         /* With udev the rules make the nodes; libdevmapper making them too
          * would race with udev. Without udev the library must. */
-        return b->udev_sync ? DM_UDEV_DISABLE_LIBRARY_FALLBACK : 0;
+        return flags | (b->udev_sync ? DM_UDEV_DISABLE_LIBRARY_FALLBACK : 0);
 }
 
 void dm_batch_begin(struct dm_batch *b) {
@@ -402,7 +414,10 @@ int dm_get_state(const char *name, struct dm_state *ret) {
         const char *uuid = dm_task_get_uuid(from);
         snprintf(s.uuid, sizeof(s.uuid), "%s", uuid ? uuid : "");
         s.exists = true;
-        s.ours = strncmp(s.uuid, DM_UUID_PREFIX, strlen(DM_UUID_PREFIX)) == 0;
+        /* Exactly "PARTWRAP-NAME": a device named NAME with another disk's
+         * uuid is not this disk, whoever made it. */
+        s.ours = strncmp(s.uuid, DM_UUID_PREFIX, strlen(DM_UUID_PREFIX)) == 0 &&
+                 streq(s.uuid + strlen(DM_UUID_PREFIX), name);
         s.active = info.live_table;
         s.suspended = info.suspended;
         s.read_only = info.read_only;

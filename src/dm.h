@@ -29,7 +29,7 @@ struct dm_table {
 struct dm_state {
         bool exists;
         char uuid[130];
-        bool ours;          /* uuid begins with DM_UUID_PREFIX */
+        bool ours;          /* uuid is DM_UUID_PREFIX followed by the name */
         bool active;        /* has a live table */
         bool suspended;
         bool read_only;

@@ -28,25 +28,16 @@ static uint32_t crc32_buf(const void *p, size_t len) {
 /* Converts UTF-8 to at most max UTF-16LE code units; invalid sequences
  * become U+FFFD and a surrogate pair is never split. */
 static void utf8_to_utf16le(const char *s, uint16_t *out, unsigned max) {
-        const unsigned char *p = (const unsigned char *) s;
         unsigned n = 0;
 
-        while (*p && n < max) {
+        while (*s && n < max) {
                 uint32_t c;
-                unsigned len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-                c = len == 1 ? *p : len == 2 ? *p & 0x1F : len == 3 ? *p & 0x0F : *p & 0x07;
-                for (unsigned i = 1; i < len; i++) {
-                        if ((p[i] & 0xC0) != 0x80) {
-                                len = 0;
-                                break;
-                        }
-                        c = c << 6 | (p[i] & 0x3F);
-                }
-                if (len == 0 || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+                unsigned len = utf8_decode(s, &c);
+                if (len == 0) {
                         c = 0xFFFD;
                         len = 1;
                 }
-                p += len;
+                s += len;
                 if (c >= 0x10000) {
                         if (n + 2 > max)
                                 break;
@@ -128,19 +119,24 @@ void gpt_write(const struct layout *l, const struct table_spec *spec, uint8_t *h
         gpt_write_header(l, spec, tail + l->entries_sectors * l->sector_size, true, entries_crc);
 }
 
-static bool pmbr_verify(const struct layout *l, const uint8_t *sector, struct verify_report *r) {
+/* Whether a guest reads the GPT at all. Linux (block/partitions/efi.c,
+ * is_pmbr_valid()) reads a GPT only behind a boot signature and a type 0xee
+ * record starting at LBA 1, in any of the four slots, and otherwise falls
+ * back to the MBR (msdos.c); Windows reads a disk as GPT only with a 0xee
+ * record. Without a protective MBR, whatever the GPT says about partition
+ * 1 is not what the guest sees. */
+static bool pmbr_verify(const uint8_t *sector, struct verify_report *r) {
         const struct mbr_sector *m = (const struct mbr_sector *) sector;
 
         if (m->signature[0] != 0x55 || m->signature[1] != 0xAA) {
-                verify_report_add(r, "protective MBR: boot signature is %02x%02x, expected 55aa",
+                verify_report_add(r, "protective MBR: boot signature is %02x%02x, expected 55aa, so guests do not read the GPT",
                                   m->signature[0], m->signature[1]);
                 return false;
         }
         for (unsigned i = 0; i < 4; i++)
                 if (m->partitions[i].os_type == MBR_TYPE_GPT_PROTECTIVE && le32toh(m->partitions[i].starting_lba) == 1)
                         return true;
-        verify_report_add(r, "protective MBR: no type 0xee record starting at LBA 1");
-        (void) l;
+        verify_report_add(r, "protective MBR: no type 0xee record starting at LBA 1, so guests read the MBR, not the GPT");
         return false;
 }
 
@@ -300,7 +296,7 @@ unsigned gpt_verify(const struct layout *l, const uint8_t *head, const uint8_t *
         bool valid[2], maps[2], used[2], p1_seen[2];
 
         assert(l->table == TABLE_GPT);
-        pmbr_verify(l, head, r);
+        bool pmbr = pmbr_verify(head, r);
         for (unsigned i = 0; i < 2; i++) {
                 valid[i] = gpt_copy_verify(l, &copies[i], &p1[i], &used[i], &p1_seen[i], &crc[i], &disk_guid[i], r);
                 maps[i] = valid[i] && gpt_entry_verify(l, copies[i].what, &p1[i], r);
@@ -321,6 +317,6 @@ unsigned gpt_verify(const struct layout *l, const uint8_t *head, const uint8_t *
         }
         r->primary_ok = valid[0];
         r->backup_ok = valid[1];
-        r->maps_volume = maps[0] || (!used[0] && maps[1]);
+        r->maps_volume = pmbr && (maps[0] || (!used[0] && maps[1]));
         return r->n_problems;
 }

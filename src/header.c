@@ -148,6 +148,10 @@ static int create_with_tmpfile(int dirfd, const char *base, const uint8_t *buf, 
         return -errno;
 }
 
+/* The part of NAME a temp name holds: ".NAME.<16 hex digits>" must fit
+ * NAME_MAX (255) for any NAME that fits. */
+#define TEMP_BASE_MAX 200
+
 /* Fallback: a randomly named ".NAME.XXXXXXXXXXXXXXXX" in the same directory
  * (so link/rename stay within one filesystem), created O_EXCL|O_NOFOLLOW,
  * then renameat2(RENAME_NOREPLACE)d to its name (EEXIST if taken): one
@@ -166,7 +170,7 @@ static int create_with_named_tmp(int dirfd, const char *base, const uint8_t *buf
                 if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
                         return errno > 0 ? -errno : -EIO;
                 free(tmp);
-                tmp = strdup_printf(".%.200s.%016" PRIx64, base, rnd);
+                tmp = strdup_printf(".%.*s.%016" PRIx64, TEMP_BASE_MAX, base, rnd);
                 if (!tmp)
                         return -ENOMEM;
                 fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -192,11 +196,13 @@ static int create_with_named_tmp(int dirfd, const char *base, const uint8_t *buf
 }
 
 /* A crash between writing and linking a named temp file leaves
- * ".NAME.<16 hex digits>" behind; the next creation of NAME removes it.
- * Callers hold the disk's lock, so no live temp file is taken. */
+ * ".NAME.<16 hex digits>" behind, NAME cut as create_with_named_tmp() cuts
+ * it; the next creation of NAME removes it. Callers hold the disk's lock,
+ * so no live temp file is taken (unless another disk's header name
+ * agrees with this one in its first TEMP_BASE_MAX bytes). */
 static void remove_stale_temps(int dirfd, const char *base) {
         _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        size_t n = strlen(base);
+        size_t n = strnlen(base, TEMP_BASE_MAX);
         _cleanup_(closedirp) DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
         struct dirent *de;
 

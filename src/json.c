@@ -3,35 +3,34 @@
 #include <inttypes.h>
 
 #include "json.h"
+#include "util.h"
 
 void json_init(struct json *j, FILE *f) {
         *j = (struct json) { .f = f };
 }
 
+/* RFC 8259 wants valid UTF-8 (section 8.1), and a parser such as Python's
+ * rejects a surrogate or an overlong form: each byte that does not start a
+ * valid sequence becomes U+FFFD. Control characters, C1 included, are
+ * escaped so that the document is safe on a terminal too. */
 static void json_raw_string(struct json *j, const char *s) {
-        const unsigned char *p = (const unsigned char *) s;
-
         fputc('"', j->f);
-        while (*p) {
-                unsigned len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-                for (unsigned i = 1; i < len; i++)
-                        if ((p[i] & 0xC0) != 0x80)
-                                len = 0;
+        for (const char *p = s; *p;) {
+                uint32_t c = 0;
+                unsigned len = utf8_decode(p, &c);
+
                 if (len == 0) {
                         fputs("\\ufffd", j->f);
                         p++;
-                } else if (len > 1) {
-                        fwrite(p, 1, len, j->f);
-                        p += len;
-                } else {
-                        if (*p == '"' || *p == '\\')
-                                fprintf(j->f, "\\%c", *p);
-                        else if (*p < 0x20 || *p == 0x7F)
-                                fprintf(j->f, "\\u%04x", *p);
-                        else
-                                fputc(*p, j->f);
-                        p++;
+                        continue;
                 }
+                if (c == '"' || c == '\\')
+                        fprintf(j->f, "\\%c", (char) c);
+                else if (c < 0x20 || (c >= 0x7F && c <= 0x9F))
+                        fprintf(j->f, "\\u%04" PRIx32, c);
+                else
+                        fwrite(p, 1, len, j->f);
+                p += len;
         }
         fputc('"', j->f);
 }

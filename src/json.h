@@ -3,7 +3,8 @@
 
 /* A tiny streaming JSON writer for --json: one document on stdout. Keys
  * are NULL inside arrays. Strings are escaped per RFC 8259; bytes that are
- * not valid UTF-8 (a filesystem label can hold anything) become U+FFFD. */
+ * not valid UTF-8 (a filesystem label can hold anything: overlong forms,
+ * surrogates, truncated sequences) become U+FFFD, each. */
 
 #include <stdbool.h>
 #include <stdint.h>

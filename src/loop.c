@@ -89,12 +89,26 @@ void loop_dev_close(struct loop_dev *l) {
         l->fd = -EBADF;
 }
 
+/* Whether a device (a dm table) is built on loopN already. */
+static bool holders_present(unsigned nr) {
+        char p[64];
+
+        snprintf(p, sizeof(p), "/sys/block/loop%u/holders", nr);
+        _cleanup_(closedirp) DIR *d = opendir(p);
+        struct dirent *de;
+
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        return true;
+        return false;
+}
+
 /* Checks one bound loop against the file: sysfs first (offset, size limit,
  * block size, read-only) so that non-candidates are never opened, then
  * LOOP_GET_STATUS64 for the backing inode, which sysfs does not show
  * (loop/backing_file is a path, and paths differ across mount namespaces). */
-static int loop_match(unsigned nr, const struct stat *file_st, uint32_t block_size, bool read_only,
-                      struct loop_dev *ret) {
+static int loop_match(unsigned nr, const char *file, const struct stat *file_st, uint32_t block_size, bool read_only,
+                      bool adopt, struct loop_dev *ret) {
         char p[128], buf[32];
         uint64_t offset, sizelimit, lbs, ro, autoclear;
         unsigned maj, min;
@@ -118,6 +132,8 @@ static int loop_match(unsigned nr, const struct stat *file_st, uint32_t block_si
         snprintf(p, sizeof(p), "/sys/block/loop%u/loop/autoclear", nr);
         if (sysfs_read_u64(p, &autoclear) < 0)
                 autoclear = 0;
+        if (adopt && (autoclear != 1 || holders_present(nr)))
+                return 0;
         snprintf(p, sizeof(p), "/sys/block/loop%u/dev", nr);
         if (read_first_line(p, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &maj, &min) != 2)
                 return 0;
@@ -134,6 +150,12 @@ static int loop_match(unsigned nr, const struct stat *file_st, uint32_t block_si
         if (ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
                 return 0; /* ENXIO: unbound since we looked */
         if (!status_is_file(&info, file_st) || info.lo_offset != 0 || info.lo_sizelimit != 0)
+                return 0;
+        /* Only a loop that looks exactly like one loop_attach() makes:
+         * someone else's (losetup without autoclear, with partition
+         * scanning or direct I/O) is theirs, not a header loop to build on. */
+        if (adopt && (info.lo_flags != (LO_FLAGS_AUTOCLEAR | (read_only ? LO_FLAGS_READ_ONLY : 0)) ||
+                      strncmp((const char *) info.lo_file_name, file, sizeof(info.lo_file_name) - 1) != 0))
                 return 0;
 
         *ret = (struct loop_dev) {
@@ -176,7 +198,7 @@ int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_onl
         base = base ? base + 1 : link;
         if (sscanf(base, "loop%u%n", &nr, &n) != 1 || base[n] != '\0')
                 return 0;
-        return loop_match(nr, &st, block_size, read_only, ret);
+        return loop_match(nr, file, &st, block_size, read_only, false, ret);
 }
 
 int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret) {
@@ -202,7 +224,7 @@ int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop
                         continue;
                 if (nr >= best)
                         continue;
-                if (loop_match(nr, &st, block_size, read_only, &l) > 0) {
+                if (loop_match(nr, file, &st, block_size, read_only, true, &l) > 0) {
                         found = l;
                         best = nr;
                 }
@@ -213,6 +235,39 @@ int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop
                 return 0;
         *ret = found;
         return 1;
+}
+
+int loop_backing(dev_t devno, dev_t *ret_dev, ino_t *ret_ino) {
+        struct loop_info64 info = { 0 };
+        char p[64], link[256];
+        struct stat st;
+        unsigned nr;
+        int n = 0;
+
+        snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(devno), minor(devno));
+        ssize_t len = readlink(p, link, sizeof(link) - 1);
+        if (len < 0)
+                return errno == ENOENT ? -ENXIO : -errno;
+        link[len] = '\0';
+        const char *base = strrchr(link, '/');
+        base = base ? base + 1 : link;
+        if (sscanf(base, "loop%u%n", &nr, &n) != 1 || base[n] != '\0')
+                return -ENXIO;
+        snprintf(p, sizeof(p), "/dev/loop%u", nr);
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISBLK(st.st_mode) || st.st_rdev != devno)
+                return -ENXIO;
+        if (ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
+                return -errno;
+        /* lo_device is the kernel's new_encode_dev(), as in lo_device_is(). */
+        *ret_dev = makedev((unsigned) ((info.lo_device & 0xfff00) >> 8),
+                           (unsigned) ((info.lo_device & 0xff) | ((info.lo_device >> 12) & 0xfff00)));
+        *ret_ino = (ino_t) info.lo_inode;
+        return 0;
 }
 
 /* Undoes our own bind. Only called for a loop this process bound. */

@@ -16,9 +16,12 @@ struct loop_dev {
         bool autoclear;      /* LO_FLAGS_AUTOCLEAR */
 };
 
-/* Finds a loop device whose backing file is file (same st_dev/st_ino as
- * LOOP_GET_STATUS64 reports; file itself must not be a symlink), offset 0,
- * no size limit, with the given logical block size and read-only state.
+/* Finds a loop device to adopt for file: one as loop_attach() makes it,
+ * which nothing is built on yet. Its backing file is file (same
+ * st_dev/st_ino as LOOP_GET_STATUS64 reports; file itself must not be a
+ * symlink), offset 0, no size limit, the given logical block size and
+ * read-only state, autoclear and no other flag, and file as its name; no
+ * holders.
  * Bound loops are prefiltered through sysfs; candidates are opened
  * read-only for the ioctl, so the lowest-numbered match wins. Beware: the
  * open/close counts as a user, and closing the last opener of an autoclear
@@ -27,9 +30,11 @@ struct loop_dev {
  * Returns: 1 and *ret (fd = -EBADF) when found, 0 when none, or -errno. */
 int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret);
 
-/* The same test for one loop device, given its device number (as a
- * device-mapper table names it): 1 and *ret if devno is a loop bound to
- * file as loop_find() requires, 0 if not, or -errno. O(1), where loop_find()
+/* The backing test of loop_find() for one loop device, given its device
+ * number (as a device-mapper table names it): 1 and *ret if devno is a loop
+ * bound to file with offset 0, no size limit, that block size and
+ * read-only state (flags, name and holders do not matter: a live table
+ * holds it), 0 if not, or -errno. O(1), where loop_find()
  * reads sysfs for every loop device of the machine. */
 int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret);
 
@@ -43,6 +48,11 @@ int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_onl
  * device-mapper holds the loop, or to let it vanish on failure.
  * Returns: 0, or -errno. */
 int loop_attach(const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret);
+
+/* The backing file of a bound loop device, as LOOP_GET_STATUS64 reports
+ * it: its st_dev and st_ino. Returns: 0, -ENXIO if devno is no bound loop,
+ * or -errno. */
+int loop_backing(dev_t devno, dev_t *ret_dev, ino_t *ret_ino);
 
 void loop_dev_close(struct loop_dev *l);
 

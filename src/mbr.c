@@ -85,6 +85,24 @@ unsigned mbr_verify(const struct layout *l, const uint8_t *head, struct verify_r
                         ok = false;
                 }
         }
+        /* What the guest's parser makes of the sector as a whole. Linux
+         * runs its GPT parser first (block/partitions/check.c), and it and
+         * Windows read a disk with a type 0xee record as GPT (efi.c
+         * is_pmbr_valid()); msdos.c ignores a table with a 0xee record, or
+         * with a boot indicator other than 0x00 or 0x80 in any slot. */
+        for (unsigned i = 0; i < 4; i++) {
+                const struct mbr_partition *q = &m.partitions[i];
+                if (i > 0 && q->os_type == MBR_TYPE_GPT_PROTECTIVE) {
+                        verify_report_add(r, "MBR: record %u is a GPT protective record (type 0xee), so guests read a GPT, "
+                                          "not this MBR", i + 1);
+                        ok = false;
+                }
+                if (q->boot_indicator != 0x00 && q->boot_indicator != 0x80) {
+                        verify_report_add(r, "MBR: record %u has boot indicator 0x%02x, not 0x00 or 0x80, so Linux ignores "
+                                          "the table", i + 1, q->boot_indicator);
+                        ok = false;
+                }
+        }
         /* Other records may exist (a guest's business) but must stay clear
          * of partition 1. */
         for (unsigned i = 1; i < 4; i++) {

@@ -12,9 +12,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "probe.h"
+#include "stack.h"
 #include "udev-util.h"
 #include "util.h"
 
@@ -45,15 +47,72 @@ static char *probe_tag(const char *devnode, const char *tag) {
         return strdup(data);
 }
 
+enum candidate { CANDIDATE_NO, CANDIDATE_OTHER_DISK, CANDIDATE_YES };
+
+/* Whether a device carrying the tag may be the volume. Not when it is
+ * part of one of partwrap's disks: what a guest wrote in its head (a
+ * filesystem superblock at 64 KiB is out of its partition's way) must not
+ * make partwrap build another disk on it, or refuse one. Only as a last
+ * resort when it is another disk's volume (x): a guest that copies another
+ * volume's tag must not make that disk ambiguous. */
+static enum candidate tag_candidate(dev_t devno, const struct probe_exclude *x, const char *spec) {
+        char name[160];
+        struct stat st;
+
+        if (stack_partwrap_disk(devno, name, sizeof name) > 0) {
+                log_debug("%s: %u:%u carries it but is part of /dev/mapper/%s, a guest's disk: ignored", spec,
+                          major(devno), minor(devno), name);
+                return CANDIDATE_NO;
+        }
+        for (size_t i = 0; x && i < x->n_paths; i++)
+                if (x->paths[i] && stat(x->paths[i], &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == devno)
+                        return CANDIDATE_OTHER_DISK;
+        for (size_t i = 0; x && i < x->n_devs; i++)
+                if (x->devs[i] == devno)
+                        return CANDIDATE_OTHER_DISK;
+        return CANDIDATE_YES;
+}
+
+/* The devices found carrying a tag, by kind. */
+struct tag_found {
+        char *node[CANDIDATE_YES + 1];
+        unsigned n[CANDIDATE_YES + 1];
+};
+
+static int tag_found_add(struct tag_found *f, enum candidate k, const char *node) {
+        if (k == CANDIDATE_NO)
+                return 0;
+        if (f->n[k]++ == 0 && !(f->node[k] = strdup(node)))
+                return -ENOMEM;
+        return 0;
+}
+
+/* The one device meant: the only candidate that is no other disk's
+ * volume; else the only one there is, which the caller refuses by the
+ * name of the disk that has it (a clearer answer than "not found").
+ * Frees f. Returns 0 and *ret_path, -ENOENT, or -ENOTUNIQ. */
+static int tag_found_take(struct tag_found *f, char **ret_path) {
+        enum candidate k = f->n[CANDIDATE_YES] > 0 ? CANDIDATE_YES : CANDIDATE_OTHER_DISK;
+        int r = f->n[k] == 0 ? -ENOENT : f->n[k] > 1 ? -ENOTUNIQ : 0;
+
+        if (r == 0)
+                *ret_path = TAKE_PTR(f->node[k]);
+        free(f->node[CANDIDATE_YES]);
+        free(f->node[CANDIDATE_OTHER_DISK]);
+        return r;
+}
+
 /* Without udev there are no /dev/disk/by-* links: look at every block
  * device ourselves. libblkid's own scan would also read a suspended dm
  * device (or a multipath map queueing without paths), and that read blocks
  * until the device resumes: past any timeout. Devices of size 0 and
- * suspended ones are skipped. Returns 0, -ENOENT, or -ENOTUNIQ when two
- * devices carry the tag (which one is meant cannot be told). */
-static int scan_for_tag(const char *tag, const char *value, char **ret_path) {
-        _cleanup_free_ char *found = NULL;
+ * suspended ones are skipped, and so is whatever tag_candidate() refuses
+ * (not even read). Returns 0, -ENOENT, or -ENOTUNIQ when two devices carry
+ * the tag (which one is meant cannot be told). */
+static int scan_for_tag(const char *spec, const char *tag, const char *value, const struct probe_exclude *x,
+                        char **ret_path) {
         _cleanup_(closedirp) DIR *d = opendir("/sys/class/block");
+        struct tag_found found = {};
         struct dirent *de;
         int r = 0;
 
@@ -61,6 +120,7 @@ static int scan_for_tag(const char *tag, const char *value, char **ret_path) {
                 return -errno;
         while (r == 0 && (de = readdir(d))) {
                 char a[32], node[PATH_MAX];
+                unsigned maj, min;
                 if (de->d_name[0] == '.')
                         continue;
                 sysfs_block_attr(de->d_name, "size", a, sizeof a);
@@ -69,53 +129,56 @@ static int scan_for_tag(const char *tag, const char *value, char **ret_path) {
                 sysfs_block_attr(de->d_name, "dm/suspended", a, sizeof a);
                 if (streq(a, "1"))
                         continue;
+                sysfs_block_attr(de->d_name, "dev", a, sizeof a);
+                if (sscanf(a, "%u:%u", &maj, &min) != 2)
+                        continue;
+                enum candidate k = tag_candidate(makedev(maj, min), x, spec);
+                if (k == CANDIDATE_NO)
+                        continue;
                 /* Kernel names use '!' where the node has '/' (cciss!c0d0). */
                 snprintf(node, sizeof node, "/dev/%s", de->d_name);
                 for (char *c = node; *c; c++)
                         if (*c == '!')
                                 *c = '/';
                 _cleanup_free_ char *v = probe_tag(node, tag);
-                if (!streq(v, value))
-                        continue;
-                if (found)
-                        r = -ENOTUNIQ;
-                else if (!(found = strdup(node)))
-                        r = -ENOMEM;
+                if (streq(v, value))
+                        r = tag_found_add(&found, k, node);
         }
-        if (r < 0)
-                return r;
-        if (!found)
-                return -ENOENT;
-        *ret_path = TAKE_PTR(found);
-        return 0;
+        int t = tag_found_take(&found, ret_path);
+        return r < 0 ? r : t;
 }
 
-/* Returns 0 if at most one block device carries the udev property
- * prop=value, -ENOTUNIQ if several do. Partitions of loop devices do not
- * count: only root makes those (losetup -P over a partwrap disk shows the
- * volume's filesystem again), and a guest cannot. */
-static int udev_tag_unique(const char *prop, const char *value) {
+/* With udevd: the block devices whose udev property prop (ID_FS_UUID_ENC
+ * or ID_FS_LABEL_ENC, what the /dev/disk/by-* links are made of) is enc,
+ * as udev's blkid found them once it initialised each. Not the link
+ * itself: it names whichever device udev saw last, which may be one
+ * tag_candidate() refuses. Returns as tag_found_take(), or -errno. */
+static int udev_find_tag(const char *spec, const char *prop, const char *enc, const struct probe_exclude *x,
+                         char **ret_path) {
         _cleanup_(udev_unrefp) struct udev *udev = udev_new();
         _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = udev ? udev_enumerate_new(udev) : NULL;
+        struct tag_found found = {};
         struct udev_list_entry *item;
-        unsigned n = 0;
+        int r = 0;
 
-        if (!e || udev_enumerate_add_match_subsystem(e, "block") < 0 ||
-            udev_enumerate_add_match_property(e, prop, value) < 0 || udev_enumerate_scan_devices(e) < 0)
-                return 0; /* cannot tell: the link decides, as before */
+        if (!e)
+                return -ENOMEM;
+        if ((r = udev_enumerate_add_match_subsystem(e, "block")) < 0 ||
+            (r = udev_enumerate_add_match_property(e, prop, enc)) < 0 || (r = udev_enumerate_scan_devices(e)) < 0)
+                return r;
         udev_list_entry_foreach(item, udev_enumerate_get_list_entry(e)) {
-                const char *sys = udev_list_entry_get_name(item);
-                const char *name = strrchr(sys, '/');
-                if (name && strncmp(name + 1, "loop", 4) == 0 && strchr(name + 5, 'p'))
-                        continue;
-                n++;
+                _cleanup_(udev_device_unrefp) struct udev_device *dev =
+                        udev_device_new_from_syspath(udev, udev_list_entry_get_name(item));
+                const char *node = dev ? udev_device_get_devnode(dev) : NULL;
+                if (node && r == 0)
+                        r = tag_found_add(&found, tag_candidate(udev_device_get_devnum(dev), x, spec), node);
         }
-        return n > 1 ? -ENOTUNIQ : 0;
+        int t = tag_found_take(&found, ret_path);
+        return r < 0 ? r : t;
 }
 
-int probe_resolve(const char *spec, char **ret_path) {
-        _cleanup_free_ char *path = NULL, *tag = NULL, *value = NULL, *enc = NULL, *link = NULL;
-        int r;
+int probe_resolve(const char *spec, const struct probe_exclude *exclude, char **ret_path) {
+        _cleanup_free_ char *path = NULL, *tag = NULL, *value = NULL, *enc = NULL;
 
         if (!spec || !*spec || !ret_path)
                 return -EINVAL;
@@ -133,31 +196,15 @@ int probe_resolve(const char *spec, char **ret_path) {
             !(streq(tag, "UUID") || streq(tag, "LABEL")))
                 return -EINVAL;
 
-        /* With udevd, its /dev/disk/by-uuid or by-label link is the answer
-         * (udev made it once the device was probed and initialised). */
+        /* A guest controls its filesystem's UUID and label: one that copies
+         * another volume's must not get that disk, so a tag two candidates
+         * carry is refused (-ENOTUNIQ). */
+        if (access("/run/udev/control", F_OK) < 0)
+                return scan_for_tag(spec, tag, value, exclude, ret_path);
         size_t len = 4 * strlen(value) + 1;
         if (!(enc = malloc(len)) || blkid_encode_string(value, enc, len) < 0)
                 return -ENOMEM;
-        link = strdup_printf("/dev/disk/by-%s/%s", streq(tag, "UUID") ? "uuid" : "label", enc);
-        if (!link)
-                return -ENOMEM;
-        path = realpath(link, NULL);
-        if (path) {
-                /* A guest controls its filesystem's UUID and label: one
-                 * that copies another volume's must not get that disk. */
-                r = udev_tag_unique(streq(tag, "UUID") ? "ID_FS_UUID_ENC" : "ID_FS_LABEL_ENC", enc);
-                if (r < 0)
-                        return r;
-                *ret_path = TAKE_PTR(path);
-                return 0;
-        }
-        if (access("/run/udev/control", F_OK) == 0)
-                return -ENOENT;
-        r = scan_for_tag(tag, value, &path);
-        if (r < 0)
-                return r;
-        *ret_path = TAKE_PTR(path);
-        return 0;
+        return udev_find_tag(spec, streq(tag, "UUID") ? "ID_FS_UUID_ENC" : "ID_FS_LABEL_ENC", enc, exclude, ret_path);
 }
 
 /* Copies a probe value, or leaves *ret NULL when libblkid has none. */

@@ -5,6 +5,7 @@
  * read-only. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -25,14 +26,28 @@ struct volume_info {
                                * (wipefs -n DEV lists them) */
 };
 
-/* Turns "UUID=...", "LABEL=..." or a path into a device node path. With
- * udevd, a tag resolves through its /dev/disk/by-uuid or by-label link
- * only; without, every block device is probed read-only, skipping
- * suspended dm devices and empty ones (reading those could block).
+/* Other disks' volumes, which a UUID= or LABEL= resolves to only when
+ * nothing else carries it (paths stat'ed at each resolution, since they
+ * may appear meanwhile, and device numbers). */
+struct probe_exclude {
+        const char *const *paths;
+        size_t n_paths;
+        const dev_t *devs;
+        size_t n_devs;
+};
+
+/* Turns "UUID=...", "LABEL=..." or a path into a device node path. A tag
+ * resolves to the one block device that carries it, ignoring every device
+ * that is part of one of partwrap's disks (stack.h), and not counting
+ * those in exclude (may be NULL) unless nothing else carries it. With
+ * udevd, udev's database says which devices carry it (the values its
+ * /dev/disk/by-uuid and by-label links are made of); without, every block
+ * device is probed read-only, skipping suspended dm devices and empty ones
+ * (reading those could block).
  * Returns: 0 and *ret_path (malloc'ed, symlinks resolved), -ENOENT if
  * nothing matches, -ENOTUNIQ if two devices carry the tag,
  * -EINVAL for another spec, or -errno. */
-int probe_resolve(const char *spec, char **ret_path);
+int probe_resolve(const char *spec, const struct probe_exclude *exclude, char **ret_path);
 
 /* Probes a block device read-only (O_RDONLY, never O_EXCL, so a mounted
  * volume can be probed): size, logical sector size, superblock, and a

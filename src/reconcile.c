@@ -30,6 +30,7 @@
 #include "probe.h"
 #include "reconcile.h"
 #include "size.h"
+#include "stack.h"
 #include "usage.h"
 #include "util.h"
 #include "wait.h"
@@ -83,6 +84,12 @@ struct disk {
         bool to_create;
         int lock_fd;
 
+        struct probe_exclude exclude; /* other disks' volumes: a tag names them only as a last resort */
+        bool claimed;           /* resolved, probed, and the volume is this disk's */
+        bool header_seen;       /* the header file exists: header_dev/ino are its */
+        dev_t header_dev;
+        ino_t header_ino;
+
         enum disk_state state;
         bool header_created;
         char error[512];
@@ -115,6 +122,8 @@ static void disk_check(struct disk *d, const char *name, bool ok, const char *fm
 }
 
 static void disk_done(struct disk *d) {
+        free((void *) d->exclude.paths);
+        free((void *) d->exclude.devs);
         free(d->wait.path);
         volume_info_free(&d->vol);
         free(d->header);
@@ -128,10 +137,57 @@ static void devno_str(dev_t dev, char buf[static 24]) {
 
 /* Observation ------------------------------------------------------------ */
 
-/* Probes the volume and builds the plan. Returns 0, or -errno with d->error set. */
-static int observe_volume(struct disk *d) {
+struct run {
+        const struct options *o;
+        struct config cfg;
+        struct disk *disks;
+        size_t n;
+        bool usage_error;
+        struct stack_disk *active; /* partwrap's active disks, configured or not */
+        size_t n_active;
+};
+
+/* One block device, one disk: the kernel lets several dm tables share a
+ * device, and two VMs writing one filesystem destroy it. The disk that has
+ * the volume already keeps it; else the first in configuration order; and
+ * a disk declared by UUID= or LABEL= never gets a volume another disk
+ * declares by path. */
+static int claim_volume(const struct run *run, struct disk *d) {
         const struct disk_config *c = d->cfg;
-        char why[256];
+
+        for (size_t i = 0; i < run->n_active; i++)
+                if (run->active[i].volume == d->vol.devno && !streq(run->active[i].name, c->name)) {
+                        disk_fail(d, "volume %s (%s) is already partition 1 of /dev/mapper/%s; one block device can be "
+                                  "one disk only", c->volume, d->vol.devnode, run->active[i].name);
+                        return -EADDRINUSE;
+                }
+        for (const struct disk *e = run->disks; e < d; e++)
+                if (e->claimed && e->vol.devno == d->vol.devno) {
+                        disk_fail(d, "volume %s (%s) is also the volume of [%s] (%s:%u); one block device can be one "
+                                  "disk only", c->volume, d->vol.devnode, e->cfg->name, e->cfg->file, e->cfg->line);
+                        return -EADDRINUSE;
+                }
+        /* A volume declared by path is that disk's, whatever UUID or label
+         * its guest gives its filesystem: a tag never takes it. */
+        for (size_t k = 0; c->volume[0] != '/' && k < run->cfg.n_disks; k++) {
+                const struct disk_config *o = &run->cfg.disks[k];
+                struct stat st;
+                if (o != c && o->volume[0] == '/' && stat(o->volume, &st) == 0 && S_ISBLK(st.st_mode) &&
+                    st.st_rdev == d->vol.devno) {
+                        disk_fail(d, "volume %s (%s) is [%s]'s volume %s (%s:%u); one block device can be one disk only",
+                                  c->volume, d->vol.devnode, o->name, o->volume, o->file, o->line);
+                        return -EADDRINUSE;
+                }
+        }
+        d->claimed = true;
+        return 0;
+}
+
+/* Probes the volume and builds the plan. Returns 0, or -errno with d->error set. */
+static int observe_volume(const struct run *run, struct disk *d) {
+        const struct disk_config *c = d->cfg;
+        char why[256], owner[160];
+        struct stat st;
         int r;
 
         if (!d->wait.path) {
@@ -148,6 +204,14 @@ static int observe_volume(struct disk *d) {
                         disk_fail(d, "%s: cannot resolve: %s", c->volume, strerror(-d->wait.result));
                 return d->wait.result < 0 ? d->wait.result : -ENOENT;
         }
+        /* Before reading a byte: a device that is part of a partwrap disk
+         * holds a guest's bytes, whatever it calls itself. */
+        if (stat(d->wait.path, &st) == 0 && S_ISBLK(st.st_mode) &&
+            stack_partwrap_disk(st.st_rdev, owner, sizeof owner) > 0) {
+                disk_fail(d, "volume %s (%s) is part of /dev/mapper/%s, a guest's disk; refusing it", c->volume,
+                          d->wait.path, owner);
+                return -EPERM;
+        }
         r = probe_volume(d->wait.path, &d->vol);
         if (r < 0) {
                 disk_fail(d, "volume %s (%s): cannot probe: %s", c->volume, d->wait.path,
@@ -159,6 +223,17 @@ static int observe_volume(struct disk *d) {
                 disk_fail(d, "%s: more than one filesystem signature (see wipefs -n); refusing to guess", d->vol.devnode);
                 return -EUCLEAN;
         }
+        /* An unpartitioned volume is the contract. One with a table is a
+         * disk already (perhaps another partwrap disk), or a guest wrote
+         * one: wrapping it would give a guest the host's idea of a disk. */
+        if (d->vol.pttype) {
+                disk_fail(d, "%s: carries a partition table (%s); partwrap wraps unpartitioned volumes only",
+                          d->vol.devnode, d->vol.pttype);
+                return -EUCLEAN;
+        }
+        r = claim_volume(run, d);
+        if (r < 0)
+                return r;
 
         struct volume_facts f = {
                 .size_bytes = d->vol.size_bytes, .sector_size = d->vol.sector_size,
@@ -173,10 +248,46 @@ static int observe_volume(struct disk *d) {
         return 0;
 }
 
+/* The header file of another disk, by inode: two paths (a hard link, a
+ * symlinked directory) can name one file, and two disks on one header
+ * share their partition table and loop. Returns 0, or -EADDRINUSE with
+ * d->error set. */
+static int claim_header(const struct run *run, struct disk *d) {
+        const struct disk_config *c = d->cfg;
+        struct stat st;
+
+        if (lstat(c->header, &st) < 0)
+                return 0; /* header_read() or header_create() words it */
+        d->header_seen = true;
+        d->header_dev = st.st_dev;
+        d->header_ino = st.st_ino;
+        for (const struct disk *e = run->disks; e < run->disks + run->n; e++)
+                if (e != d && e->header_seen && e->header_dev == st.st_dev && e->header_ino == st.st_ino) {
+                        disk_fail(d, "header %s is the file of [%s]'s header %s (%s:%u); one header file can be one "
+                                  "disk's only", c->header, e->cfg->name, e->cfg->header, e->cfg->file, e->cfg->line);
+                        return -EADDRINUSE;
+                }
+        for (size_t i = 0; i < run->n_active; i++) {
+                dev_t dev;
+                ino_t ino;
+                if (!streq(run->active[i].name, c->name) && loop_backing(run->active[i].head, &dev, &ino) == 0 &&
+                    dev == st.st_dev && ino == st.st_ino) {
+                        disk_fail(d, "header %s is the header of /dev/mapper/%s; one header file can be one disk's only",
+                                  c->header, run->active[i].name);
+                        return -EADDRINUSE;
+                }
+        }
+        return 0;
+}
+
 /* Reads and verifies the header file if it exists. Returns 1 if found, 0
  * if not, or -errno with d->error set. */
-static int observe_header(struct disk *d) {
-        int r = header_read(d->cfg->header, &d->header, &d->header_len);
+static int observe_header(const struct run *run, struct disk *d) {
+        int r = claim_header(run, d);
+
+        if (r < 0)
+                return r;
+        r = header_read(d->cfg->header, &d->header, &d->header_len);
 
         if (r == -ENOENT)
                 return 0;
@@ -268,23 +379,41 @@ static bool dm_matches(struct disk *d, char *why, size_t len) {
 
 /* Selection and locking --------------------------------------------------- */
 
-struct run {
-        const struct options *o;
-        struct config cfg;
-        struct disk *disks;
-        size_t n;
-        bool usage_error;
-};
-
 static void run_done(struct run *run) {
         for (size_t i = 0; i < run->n; i++)
                 disk_done(&run->disks[i]);
         free(run->disks);
+        free(run->active);
         config_free(&run->cfg);
 }
 
-/* Loads the config and selects the disks named in args (all if none).
- * Returns 0, or -errno on allocation failure. */
+/* Looks at partwrap's active disks: a volume one of them has is no other
+ * disk's (claim_volume()), and does not make another disk's tag ambiguous.
+ * Returns 0, or -errno. */
+static int run_observe_active(struct run *run) {
+        free(TAKE_PTR(run->active));
+        run->n_active = 0;
+        int r = stack_list_disks(&run->active);
+        if (r < 0)
+                return r;
+        run->n_active = (size_t) r;
+        for (size_t i = 0; i < run->n; i++) {
+                struct disk *d = &run->disks[i];
+                dev_t *devs = calloc(run->n_active + 1, sizeof *devs);
+                if (!devs)
+                        return -ENOMEM;
+                free((void *) d->exclude.devs);
+                d->exclude.devs = devs;
+                d->exclude.n_devs = 0;
+                for (size_t k = 0; k < run->n_active; k++)
+                        if (!streq(run->active[k].name, d->cfg->name))
+                                devs[d->exclude.n_devs++] = run->active[k].volume;
+        }
+        return 0;
+}
+
+/* Loads the config, selects the disks named in args (all if none) and
+ * looks at partwrap's active disks. Returns 0, or -errno. */
 static int run_init(struct run *run, const struct options *o, char **args, int n_args) {
         *run = (struct run) { .o = o };
 
@@ -307,21 +436,46 @@ static int run_init(struct run *run, const struct options *o, char **args, int n
                 d->cfg = &run->cfg.disks[i];
                 d->loop.fd = -EBADF;
                 d->lock_fd = -EBADF;
-                d->wait = (struct wait_item) { .name = d->cfg->name, .spec = d->cfg->volume, .timeout = d->cfg->timeout };
+                d->wait = (struct wait_item) {
+                        .name = d->cfg->name, .spec = d->cfg->volume, .timeout = d->cfg->timeout, .exclude = &d->exclude,
+                };
+                /* Every other declared disk's volume path: a volume declared
+                 * by path is that disk's, whatever label its guest gives it,
+                 * so it does not make this disk's tag ambiguous. */
+                const char **paths = calloc(run->cfg.n_disks + 1, sizeof *paths);
+                if (!paths)
+                        return -ENOMEM;
+                d->exclude.paths = paths;
+                for (size_t k = 0; k < run->cfg.n_disks; k++)
+                        if (k != i && run->cfg.disks[k].volume[0] == '/')
+                                paths[d->exclude.n_paths++] = run->cfg.disks[k].volume;
         }
-        return 0;
+        return run_observe_active(run);
+}
+
+static int disk_name_compare(const void *a, const void *b) {
+        return strcmp((*(struct disk *const *) a)->cfg->name, (*(struct disk *const *) b)->cfg->name);
 }
 
 /* One lock per disk serialises apply and stop between the boot unit, the
  * units udev starts and administrators, so two runs never build the same
- * disk twice. Taken after waiting for volumes (waiting needs none), in
- * configuration order, which every run shares: no deadlock. check takes
- * them shared. Returns 0, or -errno. */
+ * disk twice. Taken after waiting for volumes (waiting needs none), in the
+ * order of the names: two runs whose configurations list the disks in
+ * different orders still take them in one global order, so neither waits
+ * for a lock the other holds while holding one it wants. check takes them
+ * shared. Returns 0, or -errno. */
 static int run_lock(struct run *run, bool exclusive) {
+        _cleanup_free_ struct disk **order = calloc(run->n + 1, sizeof *order);
+
+        if (!order)
+                return -ENOMEM;
         if (mkdir(LOCK_DIR, 0700) < 0 && errno != EEXIST)
                 return -errno;
+        for (size_t i = 0; i < run->n; i++)
+                order[i] = &run->disks[i];
+        qsort(order, run->n, sizeof *order, disk_name_compare);
         for (size_t i = 0; i < run->n; i++) {
-                struct disk *d = &run->disks[i];
+                struct disk *d = order[i];
                 _cleanup_free_ char *path = strdup_printf(LOCK_DIR "/%s.lock", d->cfg->name);
                 if (!path)
                         return -ENOMEM;
@@ -445,7 +599,7 @@ static void apply_prepare(struct run *run, struct disk *d) {
         char why[256];
         int r;
 
-        if (observe_volume(d) < 0 || observe_dm(d) < 0)
+        if (observe_volume(run, d) < 0 || observe_dm(d) < 0)
                 return;
         if (d->dm.exists) {
                 if (!d->dm.ours) {
@@ -462,7 +616,7 @@ static void apply_prepare(struct run *run, struct disk *d) {
                 return;
         }
 
-        r = observe_header(d);
+        r = observe_header(run, d);
         if (r < 0)
                 return;
         if (r > 0 && !d->verify.maps_volume) {
@@ -514,6 +668,8 @@ static void apply_prepare(struct run *run, struct disk *d) {
                 }
                 d->header_created = true;
                 fault_point("apply-header-created");
+                /* For the disks after this one: the file is this disk's now. */
+                claim_header(run, d);
         }
 
         /* A header file this run has just created is bound to no loop. */
@@ -546,8 +702,8 @@ int cmd_apply(const struct options *o, char **args, int n_args) {
         struct dm_batch batch;
         int r;
 
-        if (run_init(&run, o, args, n_args) < 0) {
-                log_error("out of memory");
+        if ((r = run_init(&run, o, args, n_args)) < 0) {
+                log_error("%s", strerror(-r));
                 return EXIT_FAILED;
         }
         struct wait_item *items = calloc(run.n + 1, sizeof *items);
@@ -562,6 +718,11 @@ int cmd_apply(const struct options *o, char **args, int n_args) {
 
         if (!o->dry_run && (r = run_lock(&run, true)) < 0) {
                 log_error("cannot take a lock in %s: %s", LOCK_DIR, strerror(-r));
+                return EXIT_FAILED;
+        }
+        /* Again, under the locks: a disk built meanwhile has its volume. */
+        if ((r = run_observe_active(&run)) < 0) {
+                log_error("cannot list partwrap's disks: %s", strerror(-r));
                 return EXIT_FAILED;
         }
         for (size_t i = 0; i < run.n; i++)
@@ -609,8 +770,10 @@ int cmd_stop(const struct options *o, char **args, int n_args) {
         _cleanup_(run_done) struct run run;
         int r;
 
-        if (run_init(&run, o, args, n_args) < 0)
+        if ((r = run_init(&run, o, args, n_args)) < 0) {
+                log_error("%s", strerror(-r));
                 return EXIT_FAILED;
+        }
         if (!o->dry_run && (r = run_lock(&run, true)) < 0) {
                 log_error("cannot take a lock in %s: %s", LOCK_DIR, strerror(-r));
                 return EXIT_FAILED;
@@ -730,23 +893,26 @@ out:
         free(b);
 }
 
-static void check_disk(struct disk *d) {
+static void check_disk(const struct run *run, struct disk *d) {
         const struct disk_config *c = d->cfg;
         char a[SIZE_FORMAT_MAX], why[256];
         int r;
 
         disk_check(d, "config", true, "declared at %s:%u", c->file, c->line);
-        if (observe_volume(d) < 0) {
+        if (observe_volume(run, d) < 0) {
                 disk_check(d, "volume", false, "%s", d->error);
                 if (d->state != DISK_MISSING)
                         d->state = DISK_UNHEALTHY;
                 return;
         }
+        /* Type and UUID are the filesystem's words, which its guest wrote. */
+        char fstype[ESCAPE_MAX(32)], uuid[ESCAPE_MAX(48)];
+        str_escape(d->vol.fstype ? d->vol.fstype : "no filesystem", fstype, sizeof fstype);
+        str_escape(d->vol.uuid ? d->vol.uuid : "", uuid, sizeof uuid);
         disk_check(d, "volume", true, "%s: %s, %" PRIu32 "-byte sectors, %s%s%s", d->vol.devnode,
-                   size_format(d->vol.size_bytes, a, sizeof a), d->vol.sector_size,
-                   d->vol.fstype ? d->vol.fstype : "no filesystem", d->vol.uuid ? " " : "", d->vol.uuid ? d->vol.uuid : "");
+                   size_format(d->vol.size_bytes, a, sizeof a), d->vol.sector_size, fstype, *uuid ? " " : "", uuid);
 
-        r = observe_header(d);
+        r = observe_header(run, d);
         if (r < 0)
                 disk_check(d, "header", false, "%s", d->error);
         else if (r == 0)
@@ -796,9 +962,12 @@ static void check_disk(struct disk *d) {
 
 int cmd_check(const struct options *o, char **args, int n_args) {
         _cleanup_(run_done) struct run run;
+        int r;
 
-        if (run_init(&run, o, args, n_args) < 0)
+        if ((r = run_init(&run, o, args, n_args)) < 0) {
+                log_error("%s", strerror(-r));
                 return EXIT_FAILED;
+        }
         /* Shared: a check never sees a disk half-built by an apply. Without
          * /run/partwrap writable (an unprivileged look), check goes on unlocked. */
         if (run_lock(&run, false) < 0)
@@ -806,8 +975,8 @@ int cmd_check(const struct options *o, char **args, int n_args) {
         for (size_t i = 0; i < run.n; i++) {
                 struct disk *d = &run.disks[i];
                 /* check reports what is there now; it does not wait. */
-                d->wait.result = probe_resolve(d->cfg->volume, &d->wait.path);
-                check_disk(d);
+                d->wait.result = probe_resolve(d->cfg->volume, &d->exclude, &d->wait.path);
+                check_disk(&run, d);
         }
         return run_report(&run, "check");
 }

@@ -239,7 +239,7 @@ void show_render_text(FILE *f, const struct show_disk *s) {
         const struct disk_config *c = s->cfg;
         const struct layout *l = s->layout;
         const struct volume_info *v = s->vol;
-        char a[SIZE_FORMAT_MAX], b[SIZE_FORMAT_MAX], t[GUID_STRING_MAX];
+        char a[SIZE_FORMAT_MAX], b[SIZE_FORMAT_MAX], t[GUID_STRING_MAX], esc[ESCAPE_MAX(256)];
         struct picture p = { 0 };
 
         /* Summary. */
@@ -259,10 +259,13 @@ void show_render_text(FILE *f, const struct show_disk *s) {
                 fprintf(f, "  volume   %s", c->volume);
                 if (!streq(c->volume, v->devnode))
                         fprintf(f, " (%s)", v->devnode);
+                /* Type and label are what the filesystem says: its guest's
+                 * words, escaped for the terminal. */
                 fprintf(f, ": %s, %" PRIu32 "-byte sectors, %s", size_format(v->size_bytes, a, sizeof a), v->sector_size,
-                        v->ambivalent ? "more than one filesystem signature" : v->fstype ? v->fstype : "no filesystem");
+                        v->ambivalent ? "more than one filesystem signature"
+                        : v->fstype ? str_escape(v->fstype, esc, sizeof esc) : "no filesystem");
                 if (v->label && *v->label)
-                        fprintf(f, " \"%s\"", v->label);
+                        fprintf(f, " \"%s\"", str_escape(v->label, esc, sizeof esc));
                 fprintf(f, "%s\n", v->read_only ? ", read-only device" : "");
         } else
                 fprintf(f, "  volume   %s: %s\n", c->volume, s->problem ? s->problem : "volume not present");
@@ -285,7 +288,7 @@ void show_render_text(FILE *f, const struct show_disk *s) {
         else
                 fputs(type_code(c->table, type, t, sizeof t), f);
         if (s->spec && c->table == TABLE_GPT)
-                fprintf(f, ", name \"%s\"", s->spec->partition_name);
+                fprintf(f, ", name \"%s\"", str_escape(s->spec->partition_name, esc, sizeof esc));
         fprintf(f, "%s\n", c->read_only ? ", mapped read-only" : "");
 
         if (l) {
@@ -429,7 +432,7 @@ static void show_observe(const struct disk_config *c, struct show_obs *o) {
         char why[256];
         int r;
 
-        r = probe_resolve(c->volume, &path);
+        r = probe_resolve(c->volume, NULL, &path);
         if (r >= 0)
                 r = probe_volume(path, &o->vol);
         if (r == -ENOENT)
@@ -454,6 +457,9 @@ static void show_observe(const struct disk_config *c, struct show_obs *o) {
                 if (o->vol.ambivalent)
                         snprintf(o->problem, sizeof o->problem,
                                  "more than one filesystem signature on the volume (see wipefs -n); apply refuses it");
+                else if (o->vol.pttype)
+                        snprintf(o->problem, sizeof o->problem,
+                                 "the volume carries a partition table (%s); apply refuses it", o->vol.pttype);
                 else if (r < 0)
                         snprintf(o->problem, sizeof o->problem, "%s", plan_strerror(r, c, &f, why, sizeof why));
         }

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "reconcile.h"
+#include "stack.h"
 #include "util.h"
 
 /* Whether the configured volume is the device udev is processing. Tags
@@ -51,6 +52,10 @@ int cmd_udev_match(const struct options *o, char **args, int n_args) {
         config_load_dir(&cfg, o->config_dir);
         log_max_level = saved;
         if (stat(args[0], &dev) < 0 || !S_ISBLK(dev.st_mode))
+                goto out;
+        /* Whatever a partwrap disk, or a device built on one, says about
+         * its UUID or label is its guest's word. */
+        if (stack_partwrap_disk(dev.st_rdev, NULL, 0) > 0)
                 goto out;
 
         for (size_t i = 0; i < cfg.n_disks; i++) {

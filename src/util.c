@@ -39,3 +39,52 @@ int read_first_line(const char *path, char *buf, size_t len) {
         buf[strcspn(buf, "\n")] = 0;
         return n < 0 ? -errno : 0;
 }
+
+unsigned utf8_decode(const char *s, uint32_t *ret_cp) {
+        static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+        const unsigned char *p = (const unsigned char *) s;
+        unsigned len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+
+        if (len == 0)
+                return 0;
+        uint32_t c = len == 1 ? *p : *p & (0x7Fu >> len);
+        for (unsigned i = 1; i < len; i++) {
+                if ((p[i] & 0xC0) != 0x80)
+                        return 0;
+                c = c << 6 | (p[i] & 0x3F);
+        }
+        if (c < min[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+                return 0;
+        *ret_cp = c;
+        return len;
+}
+
+const char *str_escape(const char *s, char *buf, size_t len) {
+        size_t o = 0;
+
+        if (len == 0)
+                return buf;
+        for (const char *p = s; *p;) {
+                char e[16];
+                uint32_t c = 0;
+                unsigned n = utf8_decode(p, &c);
+                size_t k = 0;
+
+                if (n > 0 && c >= 0x20 && c != 0x7F && c != '\\' && !(c >= 0x80 && c <= 0x9F)) {
+                        memcpy(e, p, n);
+                        k = n;
+                } else if (c == '\\')
+                        k = (size_t) snprintf(e, sizeof e, "\\\\");
+                else
+                        /* Every byte of a C1 character or a bad sequence. */
+                        for (unsigned i = 0; i < (n ? n : 1); i++)
+                                k += (size_t) snprintf(e + k, sizeof e - k, "\\x%02x", (unsigned char) p[i]);
+                if (o + k >= len)
+                        break;
+                memcpy(buf + o, e, k);
+                o += k;
+                p += n ? n : 1;
+        }
+        buf[o] = 0;
+        return buf;
+}

@@ -75,5 +75,19 @@ static inline void closedirp(DIR **d) {
                 closedir(*d);
 }
 
+/* The length (1-4) of the valid UTF-8 sequence at s, with its code point
+ * in *ret_cp; 0 for a byte that does not start one: a stray continuation
+ * byte, a truncated sequence, an overlong form, a surrogate or a value past
+ * U+10FFFF (RFC 3629). */
+unsigned utf8_decode(const char *s, uint32_t *ret_cp);
+
+/* s for a terminal: control characters (C0, DEL, C1) and bytes that are
+ * not valid UTF-8 become \xNN, a backslash \\, so that a filesystem label
+ * a guest chose cannot move the cursor, retitle the window or hide text.
+ * Cut at a character to fit buf (ESCAPE_MAX(strlen(s)) always fits).
+ * Returns buf. */
+const char *str_escape(const char *s, char *buf, size_t len);
+#define ESCAPE_MAX(n) (4 * (n) + 1)
+
 /* asprintf that returns NULL on failure. */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);

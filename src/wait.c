@@ -96,7 +96,7 @@ static bool device_ready(struct udev *udev, const char *path) {
 static bool try_item(struct udev *udev, struct wait_item *w) {
         _cleanup_free_ char *path = NULL;
 
-        w->result = probe_resolve(w->spec, &path);
+        w->result = probe_resolve(w->spec, w->exclude, &path);
         if (w->result == 0 && !device_ready(udev, path))
                 w->result = -ENOENT;
         if (w->result == 0)

@@ -10,9 +10,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "probe.h"
+
 struct wait_item {
         const char *name;  /* the disk, for status messages */
         const char *spec;  /* path, UUID=... or LABEL=... */
+        const struct probe_exclude *exclude; /* what a tag must not resolve to, or NULL */
         unsigned timeout;  /* seconds; 0 = do not wait */
         char *path;        /* result: the device node, malloc'ed */
         int result;        /* 0 found, -ETIMEDOUT, -ENOENT (not waited), or -errno */

@@ -18,7 +18,8 @@
  * Checked besides memory safety (ASan, UBSan): a header with no problem maps
  * the volume, every message is a terminated string, an unpatched header
  * verifies clean, and a header said to map the volume does so for Linux's
- * GPT parser too (a model of it below: the copy it reads decides).
+ * partition parsers too (a model of them below: the protective MBR decides
+ * between GPT and MBR, and for GPT the copy it reads decides).
  *
  *   make fuzz  (or build/fuzz/fuzz-header tests/fuzz/corpus-header) */
 #include <endian.h>
@@ -87,11 +88,42 @@ static bool kernel_primary(const struct layout *l, const uint8_t *buf, uint64_t 
         return true;
 }
 
+/* Which table the guest's parser picks from sector 0, as Linux does
+ * (block/partitions/check.c runs efi.c before msdos.c) and Windows does:
+ * GPT behind a boot signature and a type 0xee record starting at LBA 1 in
+ * any slot (efi.c is_pmbr_valid()); no table at all when a 0xee record
+ * starts elsewhere or a boot indicator is neither 0x00 nor 0x80 (msdos.c);
+ * else the MBR. */
+enum guest_reads { READS_NOTHING, READS_GPT, READS_MBR };
+static enum guest_reads kernel_table(const uint8_t *sector0) {
+        bool ee = false;
+
+        if (sector0[510] != 0x55 || sector0[511] != 0xAA)
+                return READS_NOTHING;
+        for (unsigned i = 0; i < 4; i++) {
+                const uint8_t *rec = sector0 + 446 + 16 * i;
+                uint32_t start;
+                memcpy(&start, rec + 8, 4);
+                if (rec[4] == 0xee && le32toh(start) == 1)
+                        return READS_GPT;
+                ee = ee || rec[4] == 0xee;
+        }
+        for (unsigned i = 0; i < 4; i++) {
+                uint8_t boot = sector0[446 + 16 * i];
+                if (boot != 0x00 && boot != 0x80)
+                        return READS_NOTHING;
+        }
+        return ee ? READS_NOTHING : READS_MBR;
+}
+
 /* Whatever partwrap decides, it must not call a disk healthy that Linux
- * would read with partition 1 somewhere else, or as something else. */
+ * would read with partition 1 somewhere else, or as something else, or
+ * through the other kind of table. */
 static void oracle_check(const struct layout *l, const uint8_t *buf, const struct verify_report *r) {
         uint64_t start, end;
 
+        if (r->maps_volume && kernel_table(buf) != (l->table == TABLE_GPT ? READS_GPT : READS_MBR))
+                abort();
         if (l->table == TABLE_MBR && r->maps_volume) {
                 /* Record 1: a data type, exactly the volume. */
                 uint8_t type = buf[446 + 4];

@@ -47,7 +47,7 @@ check_eq "modes" "755 /usr/sbin/partwrap
                 usr/share/bash-completion/completions/partwrap usr/lib/systemd/system/partwrap.service)"
 check "partwrap.service runs /usr/sbin/partwrap" grep -qx 'ExecStart=/usr/sbin/partwrap apply' \
         "$root/usr/lib/systemd/system/partwrap.service"
-check "partwrap@.service runs /usr/sbin/partwrap" grep -qx 'ExecStart=/usr/sbin/partwrap apply %I' \
+check "partwrap@.service runs /usr/sbin/partwrap" grep -qx 'ExecStart=/usr/sbin/partwrap apply -- %I' \
         "$root/usr/lib/systemd/system/partwrap@.service"
 check "the udev rule runs /usr/sbin/partwrap" grep -qF 'IMPORT{program}="/usr/sbin/partwrap udev-match' \
         "$root/usr/lib/udev/rules.d/70-partwrap.rules"

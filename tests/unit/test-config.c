@@ -281,7 +281,7 @@ static void test_name_is_valid(void **state _unused_) {
         assert_false(config_name_is_valid(longest));
 
         static const char *const good[] = { "a", "win-data", "VM_01.disk", "x@y:z", "...", ".hidden", "controller" };
-        static const char *const bad[] = { "", ".", "..", "control", "a b", "a/b", "a\"b", "a'b", "a\\b", "a#b",
+        static const char *const bad[] = { "", ".", "..", "control", "-v", "-", "--", "-n", "a b", "a/b", "a\"b", "a'b", "a\\b", "a#b",
                                            "a+b", "a=b", "a\tb", "é", "a%b", "a*b" };
         for (size_t i = 0; i < ARRAY_SIZE(good); i++)
                 if (!config_name_is_valid(good[i]))
@@ -332,6 +332,12 @@ static const struct bad_case bad_cases[] = {
         { "[]\n" V, 1, "invalid disk name []" },
         { "[a+b]\n" V, 1, "invalid disk name" },
         { "[" LONG_NAME "]\n" V, 1, "invalid disk name" },
+        { "[-v]\n" V, 1, "invalid disk name [-v]: 1 to 119 characters of A-Z a-z 0-9 : . _ @ -, not starting with '-'" },
+        /* one header file, spelt differently */
+        { "[first]\n" V "header = /h/a\n[bad]\nvolume = /dev/vg/y\nheader = /h//./a\n", 6, "header /h/a is already used by [first]", 1 },
+        { "[first]\n" V "[bad]\nvolume = /dev/vg/y\nheader = /var/lib//partwrap/./first.header\n", 5,
+          "header /var/lib/partwrap/first.header is already used by [first]", 1 },
+        { "[bad]\n" V "header = /var/lib/partwrap/../partwrap/x.header\n", 3, "header '/var/lib/partwrap/../partwrap/x.header' contains a '..' component" },
         /* values */
         { "[bad]\nvolume =\n", 2, "empty value for 'volume'" },
         { "[bad]\n" V "table = ; nothing\n", 3, "empty value for 'table'" },
@@ -564,7 +570,52 @@ static void test_unreadable(void **state _unused_) {
         err = load_captured(config_load_dir, &cfg, file, &r);
         assert_int_equal(r, -ENOTDIR);
         assert_int_equal(cfg.n_errors, 3);
+
+        /* A FIFO is refused without blocking in open() (no writer ever
+         * comes: a blocking open would hang the test). */
+        snprintf(path, sizeof path, "%s/fifo.conf", tmpdir);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        free(err);
+        err = load_captured(config_load_file, &cfg, path, &r);
+        assert_int_equal(r, -EINVAL);
+        assert_non_null(strstr(err, "not a regular file"));
+        assert_int_equal(cfg.n_errors, 4);
+
+        /* A symlink is not followed, even to a good file. */
+        char link[256];
+        snprintf(link, sizeof link, "%s/link.conf", tmpdir);
+        assert_int_equal(symlink(file, link), 0);
+        free(err);
+        err = load_captured(config_load_file, &cfg, link, &r);
+        assert_int_equal(r, -ELOOP);
+        assert_non_null(strstr(err, "is a symbolic link, refusing to follow it"));
+        assert_int_equal(cfg.n_errors, 5);
+        assert_int_equal(cfg.n_disks, 0);
         config_free(&cfg);
+}
+
+static void test_path_simplify(void **state _unused_) {
+        static const char *const cases[][2] = {
+                { "/var/lib/partwrap/x.header", "/var/lib/partwrap/x.header" },
+                { "/var/lib/partwrap//x.header", "/var/lib/partwrap/x.header" },
+                { "//var///lib/./partwrap/./x.header", "/var/lib/partwrap/x.header" },
+                { "/a/.", "/a" },
+                { "/", "/" },
+                { "/.", "/" },
+                { "/a/.hidden/..x/...", "/a/.hidden/..x/..." },
+        };
+        static const char *const refused[] = { "/var/lib/../x", "/..", "/a/..", "/a/../", "/../a" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                _cleanup_free_ char *s = NULL;
+                assert_int_equal(config_path_simplify(cases[i][0], &s), 0);
+                assert_string_equal(s, cases[i][1]);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+                char *s = NULL;
+                assert_int_equal(config_path_simplify(refused[i], &s), -EINVAL);
+                assert_null(s);
+        }
 }
 
 static void test_permissions(void **state _unused_) {
@@ -692,6 +743,7 @@ int main(void) {
                 cmocka_unit_test(test_across_files), cmocka_unit_test(test_dir),
                 cmocka_unit_test(test_unreadable),   cmocka_unit_test(test_permissions),
                 cmocka_unit_test(test_disk_api),     cmocka_unit_test(test_example),
+                cmocka_unit_test(test_path_simplify),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
+#include <linux/loop.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,6 +243,43 @@ static void test_autoclear_waits_for_last_opener(void **state) {
         assert_true(wait_unbound(nr));
 }
 
+/* Only a loop as loop_attach() makes it is adopted: not one without
+ * autoclear (losetup's, which would outlive the disk), with partition
+ * scanning, or under another name; loop_check() still accepts it under a
+ * live table. */
+static void test_foreign_loop_not_adopted(void **state) {
+        struct fixture *f = *state;
+        struct loop_dev l, found;
+        struct loop_info64 info;
+
+        assert_int_equal(loop_attach(f->file, 512, false, &l), 0);
+        assert_int_equal(loop_find(f->file, 512, false, &found), 1);
+        static const struct {
+                uint32_t clear, set;
+                const char *name;
+        } cases[] = {
+                { LO_FLAGS_AUTOCLEAR, 0, NULL },
+                { 0, 0, "/somewhere/else.img" },
+                { 0, LO_FLAGS_PARTSCAN, NULL }, /* last: the kernel never clears it again */
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                assert_int_equal(ioctl(l.fd, LOOP_GET_STATUS64, &info), 0);
+                struct loop_info64 changed = info;
+                changed.lo_flags = (info.lo_flags & ~cases[i].clear) | cases[i].set;
+                if (cases[i].name)
+                        snprintf((char *) changed.lo_file_name, sizeof changed.lo_file_name, "%s", cases[i].name);
+                assert_int_equal(ioctl(l.fd, LOOP_SET_STATUS64, &changed), 0);
+                assert_int_equal(loop_find(f->file, 512, false, &found), 0);
+                assert_int_equal(loop_check(l.devno, f->file, 512, false, &found), 1);
+                assert_int_equal(ioctl(l.fd, LOOP_SET_STATUS64, &info), 0);
+                if (!cases[i].set)
+                        assert_int_equal(loop_find(f->file, 512, false, &found), 1);
+        }
+        unsigned nr = loop_nr(&l);
+        loop_dev_close(&l);
+        assert_true(wait_unbound(nr));
+}
+
 static void test_errors(void **state) {
         struct fixture *f = *state;
         struct loop_dev l = { .fd = -EBADF }, found;
@@ -319,11 +357,36 @@ static void probe_ext4(struct fixture *f, uint32_t bs) {
         /* Resolution by tag goes through libblkid's evaluation (udev links,
          * else a scan) and ends at the same node. */
         snprintf(spec, sizeof(spec), "LABEL=%s", label);
-        assert_int_equal(probe_resolve(spec, &path), 0);
+        assert_int_equal(probe_resolve(spec, NULL, &path), 0);
         assert_string_equal(path, l.path);
         free(path);
         snprintf(spec, sizeof(spec), "UUID=%s", uuid);
-        assert_int_equal(probe_resolve(spec, &path), 0);
+        assert_int_equal(probe_resolve(spec, NULL, &path), 0);
+        assert_string_equal(path, l.path);
+        free(path);
+        /* The same filesystem on a second device: ambiguous, unless one of
+         * the two is another disk's volume (by device number or by path),
+         * which then does not count; alone, it is still the answer (the
+         * caller refuses it by that disk's name). */
+        struct loop_dev l2;
+        assert_int_equal(loop_attach(img, bs, true, &l2), 0);
+        unsigned nr2 = loop_nr(&l2);
+        assert_int_equal(probe_resolve(spec, NULL, &path), -ENOTUNIQ);
+        const struct probe_exclude by_dev = { .devs = &l.devno, .n_devs = 1 };
+        assert_int_equal(probe_resolve(spec, &by_dev, &path), 0);
+        assert_string_equal(path, l2.path);
+        free(path);
+        const char *const paths[] = { l2.path };
+        const struct probe_exclude by_path = { .paths = paths, .n_paths = 1 };
+        assert_int_equal(probe_resolve(spec, &by_path, &path), 0);
+        assert_string_equal(path, l.path);
+        free(path);
+        const dev_t both[] = { l.devno, l2.devno };
+        const struct probe_exclude all = { .devs = both, .n_devs = 2 };
+        assert_int_equal(probe_resolve(spec, &all, &path), -ENOTUNIQ);
+        loop_dev_close(&l2);
+        assert_true(wait_unbound(nr2));
+        assert_int_equal(probe_resolve(spec, &by_dev, &path), 0);
         assert_string_equal(path, l.path);
         free(path);
 
@@ -396,15 +459,15 @@ static void test_probe_errors(void **state) {
         assert_int_equal(probe_volume(missing, &v), -ENOENT);
         assert_string_equal(v.fstype, "untouched");
 
-        assert_int_equal(probe_resolve("data", &path), -EINVAL);
-        assert_int_equal(probe_resolve(missing, &path), -ENOENT);
-        assert_int_equal(probe_resolve("UUID=00000000-dead-beef-0000-000000000000", &path), -ENOENT);
-        assert_int_equal(probe_resolve("LABEL=partwrap-no-such-label-x", &path), -ENOENT);
+        assert_int_equal(probe_resolve("data", NULL, &path), -EINVAL);
+        assert_int_equal(probe_resolve(missing, NULL, &path), -ENOENT);
+        assert_int_equal(probe_resolve("UUID=00000000-dead-beef-0000-000000000000", NULL, &path), -ENOENT);
+        assert_int_equal(probe_resolve("LABEL=partwrap-no-such-label-x", NULL, &path), -ENOENT);
         assert_string_equal(path, "untouched");
 
         /* A plain path is canonicalised. */
         assert_int_equal(symlink(f->file, link), 0);
-        assert_int_equal(probe_resolve(link, &path), 0);
+        assert_int_equal(probe_resolve(link, NULL, &path), 0);
         assert_string_equal(path, f->file);
         free(path);
 }
@@ -425,6 +488,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_attach_twice, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_autoclear_waits_for_last_opener, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_foreign_loop_not_adopted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_probe_ext4_512, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_probe_ext4_4096, setup, teardown),

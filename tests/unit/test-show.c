@@ -251,8 +251,32 @@ static void test_dm_states(void **state _unused_) {
         fixture_done(&x);
 }
 
+/* A label is the guest's: escapes reach the terminal escaped, the JSON
+ * document stays valid UTF-8. */
+static void test_hostile_label(void **state _unused_) {
+        static const char *const keys[] = { "volume", "LABEL=x", NULL };
+        const char *label = "\x1b]0;owned\x07\x1b[2Ja\xed\xa0\x80" "b\xc0\xaf\xc2\x9b" "c\\";
+        struct fixture x;
+
+        fixture_init(&x, "d", keys, 64 * MiB, 512, "ext4", label);
+        struct show_disk s = { .cfg = &x.cfg, .vol = &x.vol, .layout = &x.plan.layout, .spec = &x.plan.spec };
+        _cleanup_free_ char *text = render_text(&s);
+        assert_null(strchr(text, '\x1b'));
+        assert_null(strchr(text, '\x07'));
+        assert_null(strstr(text, "\xed\xa0\x80"));
+        assert_null(strstr(text, "\xc2\x9b"));
+        assert_non_null(strstr(text, "ext4 \"\\x1b]0;owned\\x07\\x1b[2Ja\\xed\\xa0\\x80b\\xc0\\xaf\\xc2\\x9bc\\\\\"\n"));
+        /* The GPT partition name comes from the label: escaped as well. */
+        assert_non_null(strstr(text, ", name \"\\x1b]0;owned"));
+        _cleanup_free_ char *json = render_json(&s);
+        assert_non_null(strstr(json, "\"label\":\"\\u001b]0;owned\\u0007\\u001b[2Ja\\ufffd\\ufffd\\ufffdb\\ufffd\\ufffd\\u009bc\\\\\""));
+        assert_null(strchr(json, '\x1b'));
+        fixture_done(&x);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_hostile_label),
                 cmocka_unit_test(test_gpt_512),
                 cmocka_unit_test(test_mbr_4k_live),
                 cmocka_unit_test(test_volume_missing),

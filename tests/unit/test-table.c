@@ -513,6 +513,79 @@ static void test_mbr(void **state) {
         free(buf);
 }
 
+/* The guest's parser decides between GPT and MBR (Linux efi.c and
+ * msdos.c, Windows): a GPT counts only behind a protective MBR. */
+static void test_gpt_needs_protective_mbr(void **state) {
+        (void) state;
+        struct layout l;
+        uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
+        struct mbr_sector *m = (void *) buf;
+        struct verify_report r;
+
+        /* The guest replaces the protective record with a plain one: both
+         * GPT copies are intact, yet guests read the MBR. */
+        m->partitions[0] = (struct mbr_partition) {
+                .os_type = 0x83, .starting_lba = htole32(4096), .size_in_lba = htole32(100),
+        };
+        assert_int_equal(verify(&l, buf, &r), 1);
+        assert_true(r.primary_ok && r.backup_ok);
+        assert_false(r.maps_volume);
+        assert_string_equal(r.problems[0],
+                            "protective MBR: no type 0xee record starting at LBA 1, so guests read the MBR, not the GPT");
+
+        /* A 0xee record in another slot, starting at LBA 1, is protective
+         * for Linux: hybrid MBRs stay healthy. */
+        m->partitions[2] = (struct mbr_partition) {
+                .os_type = 0xee, .starting_lba = htole32(1), .size_in_lba = htole32(UINT32_MAX),
+        };
+        assert_int_equal(verify(&l, buf, &r), 0);
+        assert_true(r.maps_volume);
+
+        /* One that starts elsewhere is not (efi.c pmbr_part_valid()). */
+        m->partitions[2].starting_lba = htole32(2);
+        assert_int_equal(verify(&l, buf, &r), 1);
+        assert_false(r.maps_volume);
+
+        /* No boot signature: no protective MBR. */
+        free(buf);
+        buf = make(TABLE_GPT, 64 * MiB, 512, &l);
+        buf[511] = 0;
+        assert_int_equal(verify(&l, buf, &r), 1);
+        assert_false(r.maps_volume);
+        assert_non_null(strstr(r.problems[0], "boot signature is 5500, expected 55aa, so guests do not read the GPT"));
+        free(buf);
+}
+
+/* An MBR with a 0xee record anywhere is a GPT disk to Linux and Windows;
+ * a bad boot indicator makes Linux ignore the table. */
+static void test_mbr_read_as_gpt(void **state) {
+        (void) state;
+        struct layout l;
+        uint8_t *buf = make(TABLE_MBR, GiB, 512, &l);
+        struct mbr_sector *m = (void *) buf;
+        struct verify_report r;
+
+        for (unsigned slot = 1; slot < 4; slot++) {
+                m->partitions[slot] = (struct mbr_partition) { .os_type = 0xee, .starting_lba = htole32(1), .size_in_lba = htole32(1) };
+                assert_int_equal(verify(&l, buf, &r), 1);
+                assert_false(r.maps_volume);
+                char want[128];
+                snprintf(want, sizeof want, "MBR: record %u is a GPT protective record (type 0xee), so guests read a GPT", slot + 1);
+                assert_non_null(strstr(r.problems[0], want));
+                m->partitions[slot] = (struct mbr_partition) {};
+        }
+        assert_int_equal(verify(&l, buf, &r), 0);
+
+        m->partitions[3].boot_indicator = 0x01;
+        assert_int_equal(verify(&l, buf, &r), 1);
+        assert_false(r.maps_volume);
+        assert_non_null(strstr(r.problems[0], "MBR: record 4 has boot indicator 0x01, not 0x00 or 0x80"));
+        m->partitions[3].boot_indicator = 0;
+        m->partitions[0].boot_indicator = 0x80; /* bootable: fine */
+        assert_int_equal(verify(&l, buf, &r), 0);
+        free(buf);
+}
+
 static void test_chs(void **state) {
         (void) state;
         uint8_t chs[3];
@@ -615,6 +688,8 @@ int main(void) {
                 cmocka_unit_test(test_truncated_header),
                 cmocka_unit_test(test_mbr),
                 cmocka_unit_test(test_chs),
+                cmocka_unit_test(test_gpt_needs_protective_mbr),
+                cmocka_unit_test(test_mbr_read_as_gpt),
                 cmocka_unit_test(test_guid),
                 cmocka_unit_test(test_partition_name_utf16),
         };

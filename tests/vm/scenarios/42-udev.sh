@@ -167,12 +167,12 @@ check "  (after a second change event: .linked)" has_unit "$l_link" .linked
 check "  (after a second change event: lv-like)" has_unit /dev/mapper/pw-lv lv-like
 
 # partwrap's own device, even when a declaration names it as a volume: the
-# rule skips DM_UUID=PARTWRAP-*.
+# rule skips DM_UUID=PARTWRAP-*, and udev-match skips partwrap's disks too.
 printf '[nested]\nvolume = /dev/mapper/win-data\nheader = /tmp/h/nested.header\n' >/etc/partwrap.d/43-nested.conf
 check "apply win-data" pw apply win-data
 settle
 udevadm trigger --action=change --settle /dev/mapper/win-data
-check_eq "udev-match itself would name nested for /dev/mapper/win-data" "PARTWRAP_UNITS=$(unit nested)" "$(um "$(realpath /dev/mapper/win-data)")"
+check_eq "udev-match itself names nothing for partwrap's /dev/mapper/win-data either" "" "$(um "$(realpath /dev/mapper/win-data)")"
 check_eq "  the dm device is partwrap's" "PARTWRAP-win-data" "$(prop /dev/mapper/win-data DM_UUID)"
 check "  but the rule ignores it: no partwrap unit wanted" no_unit /dev/mapper/win-data
 check "stop win-data" pw stop win-data

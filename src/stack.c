@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "dm.h"
+#include "stack.h"
+#include "util.h"
+
+/* Deeper stacks than this are not built by anyone sane; give up there
+ * rather than loop on a cycle sysfs should never show. */
+#define STACK_DEPTH_MAX 16
+
+static int sysfs_attr(dev_t devno, const char *attr, char *buf, size_t len) {
+        char p[128];
+
+        snprintf(p, sizeof p, "/sys/dev/block/%u:%u/%s", major(devno), minor(devno), attr);
+        return read_first_line(p, buf, len);
+}
+
+static int parse_devno(const char *s, dev_t *ret) {
+        unsigned maj, min;
+        int n = 0;
+
+        if (sscanf(s, "%u:%u%n", &maj, &min, &n) != 2 || (s[n] != '\0' && s[n] != ' '))
+                return -EINVAL;
+        *ret = makedev(maj, min);
+        return 0;
+}
+
+/* The device number of /sys/class/block/NAME. */
+static int class_devno(const char *name, dev_t *ret) {
+        char p[PATH_MAX], buf[32];
+
+        snprintf(p, sizeof p, "/sys/class/block/%s/dev", name);
+        if (read_first_line(p, buf, sizeof buf) < 0)
+                return -ENOENT;
+        return parse_devno(buf, ret);
+}
+
+/* One of partwrap's disks, by its DM UUID. */
+static bool partwrap_dm(dev_t devno, char *name, size_t len) {
+        char uuid[160];
+
+        if (sysfs_attr(devno, "dm/uuid", uuid, sizeof uuid) < 0 ||
+            strncmp(uuid, DM_UUID_PREFIX, strlen(DM_UUID_PREFIX)) != 0)
+                return false;
+        snprintf(name, len, "%s", uuid + strlen(DM_UUID_PREFIX));
+        return true;
+}
+
+/* Whether a partwrap disk among devno's holders reads its head or tail
+ * from devno: every target but the second, which is the volume (dm.h,
+ * layout_to_dm_table()). */
+static bool header_device(dev_t devno, char *name, size_t len) {
+        char p[64];
+        struct dirent *de;
+
+        snprintf(p, sizeof p, "/sys/dev/block/%u:%u/holders", major(devno), minor(devno));
+        _cleanup_(closedirp) DIR *d = opendir(p);
+        while (d && (de = readdir(d))) {
+                struct dm_state s;
+                dev_t h;
+                if (de->d_name[0] == '.' || class_devno(de->d_name, &h) < 0 || !partwrap_dm(h, name, len) ||
+                    dm_get_state(name, &s) < 0)
+                        continue;
+                for (unsigned i = 0; i < s.table.n; i++) {
+                        dev_t t;
+                        if (i != 1 && parse_devno(s.table.t[i].params, &t) == 0 && t == devno)
+                                return true;
+                }
+        }
+        return false;
+}
+
+static int stacked(dev_t devno, char *name, size_t len, unsigned depth) {
+        char p[64], buf[PATH_MAX];
+        struct dirent *de;
+        struct stat st;
+        dev_t below;
+
+        if (depth > STACK_DEPTH_MAX)
+                return 0;
+        if (partwrap_dm(devno, name, len) || header_device(devno, name, len))
+                return 1;
+        /* A partition: its disk is one directory up. */
+        if (sysfs_attr(devno, "partition", buf, sizeof buf) == 0 && sysfs_attr(devno, "../dev", buf, sizeof buf) == 0 &&
+            parse_devno(buf, &below) == 0 && stacked(below, name, len, depth + 1) > 0)
+                return 1;
+        /* A loop device over a block device (a loop over a header file
+         * that is no disk's is root's own doing). */
+        if (sysfs_attr(devno, "loop/backing_file", buf, sizeof buf) == 0 && stat(buf, &st) == 0 &&
+            S_ISBLK(st.st_mode) && stacked(st.st_rdev, name, len, depth + 1) > 0)
+                return 1;
+        /* Device-mapper, md and the like over other devices. */
+        snprintf(p, sizeof p, "/sys/dev/block/%u:%u/slaves", major(devno), minor(devno));
+        _cleanup_(closedirp) DIR *d = opendir(p);
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.' && class_devno(de->d_name, &below) == 0 && stacked(below, name, len, depth + 1) > 0)
+                        return 1;
+        return 0;
+}
+
+int stack_partwrap_disk(dev_t devno, char *ret_name, size_t len) {
+        char name[160];
+        int r = stacked(devno, name, sizeof name, 0);
+
+        if (r > 0 && ret_name)
+                snprintf(ret_name, len, "%s", name);
+        return r;
+}
+
+int stack_list_disks(struct stack_disk **ret) {
+        _cleanup_(closedirp) DIR *d = opendir("/sys/block");
+        _cleanup_free_ struct stack_disk *list = NULL;
+        struct dirent *de;
+        int n = 0;
+
+        *ret = NULL;
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                struct stack_disk x = {};
+                struct dm_state s;
+                if (strncmp(de->d_name, "dm-", 3) != 0 || class_devno(de->d_name, &x.disk) < 0 ||
+                    !partwrap_dm(x.disk, x.name, sizeof x.name) || dm_get_state(x.name, &s) < 0 || !s.ours ||
+                    s.devno != x.disk || s.table.n < 2 || parse_devno(s.table.t[0].params, &x.head) < 0 ||
+                    parse_devno(s.table.t[1].params, &x.volume) < 0)
+                        continue;
+                struct stack_disk *l = reallocarray(list, (size_t) n + 1, sizeof *l);
+                if (!l)
+                        return -ENOMEM;
+                list = l;
+                list[n++] = x;
+        }
+        *ret = TAKE_PTR(list);
+        return n;
+}
