@@ -19,6 +19,12 @@ fi
 # costs seconds per call in the VM.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
+# How much slower than User-Mode Linux or KVM this VM runs programs: QEMU's
+# software emulation takes about 2.5 times as long. Scenarios that bound how
+# late something may happen widen the slack, never the lower bound, by it.
+VM_SLOWDOWN=1
+[ "${PARTWRAP_VM_BACKEND:-}" = qemu-tcg ] && VM_SLOWDOWN=3
+
 # shellcheck source=../lib/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 
