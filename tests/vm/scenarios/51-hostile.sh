@@ -360,7 +360,11 @@ expect "  check reports it too" 1 "UUID=$ua: more than one device carries it" pw
 
 # The same with LABEL=: two filesystems labelled alike.
 vc=$(make_volume 16 ext4 twinlabel) && vd=$(make_volume 16 ext4 twinlabel) || exit 1
-settle
+# partwrap counts the carriers in udev's database: make sure udev has
+# probed both (a reused loop number can keep udev's older record for a while).
+udevadm trigger --action=change "$vc" "$vd" && settle
+check_eq "setup: udev sees the label on both" "twinlabel twinlabel" \
+        "$(udevadm info -q property --property=ID_FS_LABEL --value "$vc") $(udevadm info -q property --property=ID_FS_LABEL --value "$vd")"
 C=/tmp/c-duplabel
 conf $C <<EOC
 [twin]
