@@ -63,8 +63,8 @@ $(B)/asan/%.o: src/%.c $(wildcard src/*.h) | $(B)/asan/tests
 $(B)/asan/tests/%: tests/unit/%.c $(ASAN_OBJ) $(wildcard tests/unit/*.h) | $(B)/asan/tests
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -Isrc $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< $(ASAN_OBJ) \
 		$(LDLIBS) $(shell pkg-config --libs cmocka)
-# The whole program sanitized, for running scenarios by hand (see
-# tests/vm/README.md; the UML scenarios use valgrind, 52-valgrind.sh).
+# The whole program sanitized: tests/vm/scenarios/52-sanitizers.sh runs it
+# under QEMU (under User-Mode Linux, where ASan cannot run, valgrind instead).
 $(B)/asan/partwrap: $(B)/asan/main.o $(ASAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/asan/tests:
@@ -111,7 +111,7 @@ fuzz: $(FUZZ_BIN)
 # checks an unpacked `make dist` that way); under CI=true tests/run-tests
 # then fails, as it does when a scenario skips.
 CHECK_VM ?= yes
-check: partwrap $(UNIT_BIN) $(ASAN_UNIT_BIN) $(B)/fault/partwrap $(B)/ubsan/partwrap $(GENERATED)
+check: partwrap $(UNIT_BIN) $(ASAN_UNIT_BIN) $(B)/fault/partwrap $(B)/ubsan/partwrap $(B)/asan/partwrap $(GENERATED)
 	tests/run-tests $(UNIT_BIN) $(ASAN_UNIT_BIN) tests/offline/*.sh $(if $(filter no,$(CHECK_VM)),,tests/vm/scenarios/*.sh)
 
 demo:

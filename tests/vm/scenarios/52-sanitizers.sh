@@ -1,25 +1,36 @@
 #!/usr/bin/env bash
-# The commands, on real devices, under the two checkers that work inside
-# User-Mode Linux. AddressSanitizer does not: its shadow memory must sit at
-# 0x7fff8000..0x10007fff8000 and a UML process ends at 0x7fc0000000
-# ("Shadow memory range interleaves with an existing memory mapping"), so:
-#   - valgrind memcheck: invalid reads/writes, uninitialised values, and
-#     definite leaks are errors (--error-exitcode=99);
+# The commands, on real devices, under memory and undefined-behaviour
+# checkers:
+#   - AddressSanitizer with LeakSanitizer (make build/asan/partwrap) where it
+#     can run: under QEMU. Not under User-Mode Linux: its shadow memory must
+#     sit at 0x7fff8000..0x10007fff8000 and a UML process ends at
+#     0x7fc0000000 ("Shadow memory range interleaves with an existing memory
+#     mapping"). There, valgrind memcheck takes its place: invalid
+#     reads/writes, uninitialised values, and definite leaks are errors
+#     (--error-exitcode=99). (valgrind under QEMU's software emulation would
+#     take a quarter of an hour.)
 #   - the UBSan build (make build/ubsan/partwrap): undefined behaviour aborts.
 # Each command runs its success path and a failure path (a config error, a
 # corrupt header, a missing header, a disk in use...), because leaks hide in
 # error paths.
 #
-# Environment: TEST_UBSAN_PARTWRAP (default build/ubsan/partwrap, built on
-# the host before the VM boots).
-if [ -z "${IN_VM:-}" ] && [ -z "${TEST_UBSAN_PARTWRAP:-}" ]; then
-        make -s -C "$(dirname "$0")/../../.." build/ubsan/partwrap >&2 ||
-                echo "# cannot build build/ubsan/partwrap: the UBSan half is skipped" >&2
+# Environment: TEST_UBSAN_PARTWRAP, TEST_ASAN_PARTWRAP (default
+# build/ubsan/partwrap, build/asan/partwrap, built on the host before the VM
+# boots).
+if [ -z "${IN_VM:-}" ]; then
+        top=$(dirname "$0")/../../..
+        [ -n "${TEST_UBSAN_PARTWRAP:-}" ] || make -s -C "$top" build/ubsan/partwrap >&2 ||
+                echo "# cannot build build/ubsan/partwrap" >&2
+        [ -n "${TEST_ASAN_PARTWRAP:-}" ] || make -s -C "$top" build/asan/partwrap >&2 ||
+                echo "# cannot build build/asan/partwrap" >&2
 fi
 . "$(dirname "$0")/../lib.sh"
 
 UBSAN_BIN=${TEST_UBSAN_PARTWRAP:-$TOP/build/ubsan/partwrap}
+ASAN_BIN=${TEST_ASAN_PARTWRAP:-$TOP/build/asan/partwrap}
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# An ASan or LSan report exits 99, which no step expects.
+export ASAN_OPTIONS=detect_leaks=1:exitcode=99:abort_on_error=0
 
 conf=/tmp/conf && mkdir -p $conf
 vg=$(make_volume 32 ext4 vgdata) || exit 1
@@ -99,9 +110,9 @@ run_steps() {
                 settle
                 # valgrind warns about ioctls it does not know; not errors.
                 [ -f /tmp/checker.log ] && grep -o 'unhandled ioctl 0x[0-9a-f]*' /tmp/checker.log >>/tmp/ioctls
-                if [ "$rc" -ne "$expect" ] || grep -q 'runtime error' <<<"$out"; then
+                if [ "$rc" -ne "$expect" ] || grep -qE 'runtime error|ERROR: (Address|Leak)Sanitizer' <<<"$out"; then
                         not_ok "$label: partwrap $args (exit $rc, expected $expect)"
-                        { grep -E 'runtime error|SUMMARY' <<<"$out"
+                        { grep -E 'runtime error|ERROR: |SUMMARY|^    #[0-9]' <<<"$out"
                           grep -v -e 'unhandled ioctl' -e 'spurious value errors' -e README_MISSING /tmp/checker.log 2>/dev/null
                         } | head -n 40 | sed 's/^/#   /'
                         printf '%s\n' "$out" | tail -n 5 | sed 's/^/#   /'
@@ -115,19 +126,26 @@ run_steps() {
         settle
 }
 
-PARTWRAP_UNDER_TEST=$PARTWRAP
-if command -v valgrind >/dev/null; then
-        run_steps valgrind valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-                --show-leak-kinds=definite --suppressions="$TOP/tests/vm/valgrind.supp" --log-file=/tmp/checker.log
-        [ -s /tmp/ioctls ] && diag "valgrind does not know the ioctls $(sed 's/.* //' /tmp/ioctls | sort -u | tr '\n' ' ')(warnings only)"
+if [ "$PARTWRAP_VM_BACKEND" = uml ]; then
+        PARTWRAP_UNDER_TEST=$PARTWRAP
+        if command -v valgrind >/dev/null; then
+                run_steps valgrind valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+                        --show-leak-kinds=definite --suppressions="$TOP/tests/vm/valgrind.supp" --log-file=/tmp/checker.log
+                [ -s /tmp/ioctls ] && diag "valgrind does not know the ioctls $(sed 's/.* //' /tmp/ioctls | sort -u | tr '\n' ' ')(warnings only)"
+        else
+                not_ok "valgrind: not installed (apt-get install valgrind)"
+        fi
+elif [ -x "$ASAN_BIN" ]; then
+        PARTWRAP_UNDER_TEST=$ASAN_BIN
+        run_steps asan env
 else
-        skip "valgrind" "valgrind not installed (apt-get install valgrind)"
+        not_ok "asan: no ASan build at $ASAN_BIN (make build/asan/partwrap)"
 fi
 
 if [ -x "$UBSAN_BIN" ]; then
         PARTWRAP_UNDER_TEST=$UBSAN_BIN
         run_steps ubsan env
 else
-        skip "ubsan" "no UBSan build at $UBSAN_BIN (make build/ubsan/partwrap)"
+        not_ok "ubsan: no UBSan build at $UBSAN_BIN (make build/ubsan/partwrap)"
 fi
 tap_done
