@@ -13,7 +13,6 @@
 #include <stdbool.h>
 
 #include "dm.h"
-#include "loop.h"
 
 enum action {
         ACTION_NONE,       /* as wanted already */
