@@ -139,21 +139,12 @@ static const char *volume_check(const char *v) {
  * the length in code units, -EILSEQ if s is not valid UTF-8, -EINVAL if it
  * holds a control character. */
 static int utf16_length(const char *s) {
-        static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
         int n = 0;
 
-        for (const unsigned char *p = (const unsigned char *) s; *p;) {
-                unsigned len = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+        for (const char *p = s; *p;) {
+                uint32_t c;
+                unsigned len = utf8_decode(p, &c);
                 if (len == 0)
-                        return -EILSEQ;
-                uint32_t c = len == 1 ? *p : *p & (0x7f >> len);
-                for (unsigned i = 1; i < len; i++) {
-                        if ((p[i] & 0xc0) != 0x80)
-                                return -EILSEQ;
-                        c = c << 6 | (p[i] & 0x3f);
-                }
-                /* Overlong forms, surrogates and values past Unicode. */
-                if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
                         return -EILSEQ;
                 if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
                         return -EINVAL;

@@ -4,23 +4,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dm.h"
 #include "guid.h"
+#include "layout.h"
 #include "ptype.h"
 
 #define CONFIG_DIR_DEFAULT "/etc/partwrap.d"
 #define HEADER_DIR_DEFAULT "/var/lib/partwrap"
 #define DM_NAME_MAX 127
-/* The DM UUID "PARTWRAP-NAME" must fit the kernel's 128 bytes (DM_UUID_LEN
- * 129 with the NUL), which is tighter than the 127-byte name limit:
- * 128 - strlen("PARTWRAP-") = 119. */
-#define CONFIG_NAME_MAX 119
+/* The DM UUID "PARTWRAP-NAME" must fit the kernel's 128 bytes: dm.h. */
+#define CONFIG_NAME_MAX DM_PARTWRAP_NAME_MAX
 #define PARTITION_NAME_MAX 36  /* UTF-16 code units in a GPT entry */
 #define ALIGNMENT_DEFAULT (UINT64_C(1) << 20)
-#define ALIGNMENT_MAX (UINT64_C(1) << 30)
 #define TIMEOUT_DEFAULT 90
 #define TIMEOUT_MAX 86400
-
-enum table_kind { TABLE_GPT, TABLE_MBR };
 
 /* One [section] of a configuration file: one virtual disk. */
 struct disk_config {

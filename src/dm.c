@@ -98,7 +98,7 @@ static int name_check(const char *name) {
 }
 
 /* The dm udev rules are what decrements the cookie: waiting without them
- * blocks forever (pitfalls.md). udev reads /etc, then /run, then /usr/lib
+ * blocks forever. udev reads /etc, then /run, then /usr/lib
  * (/lib); a file higher up, /dev/null or empty, masks the stock one. */
 static bool dm_udev_rules_installed(void) {
         static const char *const dirs[] = {
@@ -189,7 +189,6 @@ static int task_set_cookie(struct dm_batch *b, struct dm_task *t) {
         errno = 0;
         if (!dm_task_set_cookie(t, &b->cookie, dm_udev_flags(b)))
                 return errno > 0 ? -errno : -EIO;
-        b->n_tasks++;
         return 0;
 }
 
@@ -200,6 +199,23 @@ static void batch_revert(struct dm_batch *b, const char *name) {
         t = dm_task_create(DM_DEVICE_REMOVE);
         if (!t || !dm_task_set_name(t, name) || task_set_cookie(b, t) < 0 || !dm_task_run(t))
                 log_debug("%s: could not remove the half-created device", name);
+}
+
+/* The one place a table becomes strings: the kernel's linear target takes
+ * "MAJ:MIN OFFSET" (dm-linear.c linear_ctr), and prints it back the same
+ * way (linear_status), which dm_get_state() parses. */
+static int task_add_targets(struct dm_task *t, const struct dm_table *table) {
+        for (size_t i = 0; i < table->n; i++) {
+                const struct dm_target *x = &table->t[i];
+                char params[64];
+
+                if (x->dev == 0)
+                        return -EINVAL; /* a table on paper */
+                snprintf(params, sizeof params, "%u:%u %" PRIu64, major(x->dev), minor(x->dev), x->offset);
+                if (!dm_task_add_target(t, x->start, x->length, "linear", params))
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 /* CREATE, RELOAD and RESUME as three tasks, which is what libdevmapper's
@@ -214,7 +230,7 @@ int dm_batch_create(struct dm_batch *b, const char *name, const struct dm_table 
         char uuid[DM_UUID_LEN];
         int r;
 
-        if (!b || !table || table->n == 0 || table->n > DM_TABLE_MAX)
+        if (!b || !table || table->n == 0)
                 return -EINVAL;
         r = name_check(name);
         if (r < 0)
@@ -248,12 +264,9 @@ int dm_batch_create(struct dm_batch *b, const char *name, const struct dm_table 
                 r = -EINVAL;
                 goto revert;
         }
-        for (unsigned i = 0; i < table->n; i++)
-                if (!dm_task_add_target(load, table->t[i].start, table->t[i].length, "linear",
-                                        table->t[i].params)) {
-                        r = -ENOMEM;
-                        goto revert;
-                }
+        r = task_add_targets(load, table);
+        if (r < 0)
+                goto revert;
         if (!dm_task_run(load)) {
                 r = task_errno(load);
                 goto revert;
@@ -296,7 +309,6 @@ int dm_batch_end(struct dm_batch *b) {
         if (!dm_udev_wait(b->cookie))
                 r = -EIO;
         b->cookie = 0;
-        b->n_tasks = 0;
         return r;
 }
 
@@ -332,9 +344,49 @@ int dm_remove(const char *name) {
         return r < 0 ? r : q;
 }
 
+/* A linear target's parameters as the kernel prints them. */
+static int parse_linear(const char *params, struct dm_target *t) {
+        unsigned maj, min;
+        uint64_t offset;
+        int n = 0;
+
+        if (!params || sscanf(params, "%u:%u %" SCNu64 "%n", &maj, &min, &offset, &n) != 3 || params[n] != '\0')
+                return -EINVAL;
+        t->dev = makedev(maj, min);
+        t->offset = offset;
+        return 0;
+}
+
+/* The live table of a TABLE task, typed. Returns 0, or -ENOMEM. */
+static int table_read(struct dm_task *t, struct dm_state *s) {
+        void *next = NULL;
+
+        do {
+                uint64_t start, length;
+                char *type = NULL, *params = NULL;
+                struct dm_target x = {};
+
+                next = dm_get_next_target(t, next, &start, &length, &type, &params);
+                if (!type)
+                        continue;
+                if (!streq(type, "linear") || parse_linear(params, &x) < 0) {
+                        s->foreign_target = true;
+                        continue;
+                }
+                struct dm_target *n = reallocarray(s->table.t, s->table.n + 1, sizeof *n);
+                if (!n)
+                        return -ENOMEM;
+                s->table.t = n;
+                x.start = start;
+                x.length = length;
+                n[s->table.n++] = x;
+        } while (next);
+        return 0;
+}
+
 int dm_get_state(const char *name, struct dm_state *ret) {
         _cleanup_(dm_task_destroyp) struct dm_task *info_task = NULL, *table_task = NULL;
-        struct dm_state s = {};
+        _cleanup_(dm_state_done) struct dm_state s = {};
         struct dm_task *from;
         struct dm_info info;
         int r;
@@ -346,7 +398,7 @@ int dm_get_state(const char *name, struct dm_state *ret) {
                 return r;
         dm_init_once();
         if (dm_driver_check() < 0) {
-                *ret = s; /* no driver, no device */
+                *ret = (struct dm_state) {}; /* no driver, no device */
                 return 0;
         }
 
@@ -362,7 +414,7 @@ int dm_get_state(const char *name, struct dm_state *ret) {
         if (!dm_task_get_info(info_task, &info))
                 return -EIO;
         if (!info.exists) {
-                *ret = s;
+                *ret = (struct dm_state) {};
                 return 0;
         }
         from = info_task;
@@ -376,7 +428,7 @@ int dm_get_state(const char *name, struct dm_state *ret) {
                 if (!dm_task_run(table_task)) {
                         r = task_errno(table_task);
                         if (r == -ENXIO) { /* removed since INFO */
-                                *ret = s;
+                                *ret = (struct dm_state) {};
                                 return 0;
                         }
                         return r;
@@ -386,29 +438,13 @@ int dm_get_state(const char *name, struct dm_state *ret) {
                 if (!dm_task_get_info(table_task, &info))
                         return -EIO;
                 if (!info.exists) {
-                        *ret = s;
+                        *ret = (struct dm_state) {};
                         return 0;
                 }
                 from = table_task;
-
-                void *next = NULL;
-                do {
-                        uint64_t start, length;
-                        char *type = NULL, *params = NULL;
-
-                        next = dm_get_next_target(table_task, next, &start, &length, &type, &params);
-                        if (!type)
-                                continue;
-                        if (!streq(type, "linear") || s.table.n >= DM_TABLE_MAX || !params ||
-                            strlen(params) >= sizeof(s.table.t[0].params)) {
-                                s.foreign_target = true;
-                                continue;
-                        }
-                        struct dm_target *t = &s.table.t[s.table.n++];
-                        t->start = start;
-                        t->length = length;
-                        snprintf(t->params, sizeof(t->params), "%s", params);
-                } while (next);
+                r = table_read(table_task, &s);
+                if (r < 0)
+                        return r;
         }
 
         const char *uuid = dm_task_get_uuid(from);
@@ -424,24 +460,101 @@ int dm_get_state(const char *name, struct dm_state *ret) {
         s.open_count = info.open_count;
         s.devno = makedev(info.major, info.minor);
         *ret = s;
+        s = (struct dm_state) {};
         return 0;
 }
 
-void dm_target_set(struct dm_target *t, uint64_t start, uint64_t length, dev_t dev, uint64_t offset) {
-        t->start = start;
-        t->length = length;
-        /* The kernel prints a linear target as "MAJ:MIN OFFSET"
-         * (linear_status), so a table built this way compares equal to what
-         * DM_DEVICE_TABLE reads back. */
-        snprintf(t->params, sizeof(t->params), "%u:%u %" PRIu64, major(dev), minor(dev), offset);
+/* Drops a table loaded into the inactive slot (DM_TABLE_CLEAR). */
+static void clear_inactive(const char *name) {
+        _cleanup_(dm_task_destroyp) struct dm_task *t = dm_task_create(DM_DEVICE_CLEAR);
+
+        if (!t || !dm_task_set_name(t, name) || !dm_task_run(t))
+                log_debug("%s: could not clear the inactive table", name);
+}
+
+/* RESUME under the batch cookie. Returns 0, or -errno. */
+static int batch_resume(struct dm_batch *b, const char *name) {
+        _cleanup_(dm_task_destroyp) struct dm_task *t = dm_task_create(DM_DEVICE_RESUME);
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        if (!dm_task_set_name(t, name))
+                return -EINVAL;
+        r = task_set_cookie(b, t);
+        if (r < 0)
+                return r;
+        return dm_task_run(t) ? 0 : task_errno(t);
+}
+
+int dm_table_swap(const char *name, const struct dm_table *table, bool read_only) {
+        _cleanup_(dm_task_destroyp) struct dm_task *load = NULL, *suspend = NULL;
+        struct dm_batch b;
+        int r, q;
+
+        if (!table || table->n == 0)
+                return -EINVAL;
+        r = name_check(name);
+        if (r < 0)
+                return r;
+        dm_init_once();
+        if (dm_driver_check() < 0)
+                return -ENXIO; /* no driver, no device */
+
+        /* 1. The new table into the inactive slot; its devices are opened
+         * here, so a bad table fails before the guest notices anything. */
+        load = dm_task_create(DM_DEVICE_RELOAD);
+        if (!load)
+                return -ENOMEM;
+        if (!dm_task_set_name(load, name) || (read_only && !dm_task_set_ro(load)))
+                return -EINVAL;
+        r = task_add_targets(load, table);
+        if (r < 0)
+                return r;
+        if (!dm_task_run(load))
+                return task_errno(load);
+
+        /* 2. Suspend: in-flight I/O completes, new I/O waits. No uevent. */
+        suspend = dm_task_create(DM_DEVICE_SUSPEND);
+        if (!suspend || !dm_task_set_name(suspend, name) || !dm_task_run(suspend)) {
+                r = suspend ? task_errno(suspend) : -ENOMEM;
+                clear_inactive(name);
+                return r;
+        }
+
+        /* 3. Resume swaps in the new table; the kernel's change uevent
+         * carries the cookie and the flags that keep the host's udev rules
+         * away, as at creation. The kernel checks the new table's devices
+         * against their sizes only when it binds it, here
+         * (dm_calculate_queue_limits(): "too small for target"): then the
+         * new table is dropped and the old one resumed. */
+        dm_batch_begin(&b);
+        r = batch_resume(&b, name);
+        if (r < 0) {
+                log_debug("%s: resuming with the new table failed (%s), going back to the old one", name, strerror(-r));
+                clear_inactive(name);
+                if (batch_resume(&b, name) < 0)
+                        log_debug("%s: could not resume the old table either", name);
+        }
+        q = dm_batch_end(&b);
+        return r < 0 ? r : q;
+}
+
+void dm_table_done(struct dm_table *t) {
+        free(t->t);
+        *t = (struct dm_table) {};
+}
+
+void dm_state_done(struct dm_state *s) {
+        dm_table_done(&s->table);
 }
 
 bool dm_table_equal(const struct dm_table *a, const struct dm_table *b) {
         if (a->n != b->n)
                 return false;
-        for (unsigned i = 0; i < a->n; i++)
-                if (a->t[i].start != b->t[i].start || a->t[i].length != b->t[i].length ||
-                    !streq(a->t[i].params, b->t[i].params))
+        for (size_t i = 0; i < a->n; i++)
+                if (a->t[i].start != b->t[i].start || a->t[i].length != b->t[i].length || a->t[i].dev != b->t[i].dev ||
+                    a->t[i].offset != b->t[i].offset)
                         return false;
         return true;
 }

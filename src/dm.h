@@ -5,26 +5,33 @@
  * become 0/-errno here. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #define DM_UUID_PREFIX "PARTWRAP-"
-#define DM_TABLE_MAX 3
 /* Longest disk name: the kernel's uuid field holds 128 bytes (DM_UUID_LEN
  * 129 with the NUL) and ours is DM_UUID_PREFIX + name, so 128 - 9, not the
- * 127 a bare dm name could have. */
+ * 127 a bare dm name could have. The one definition of the limit;
+ * config.h's CONFIG_NAME_MAX is this. */
 #define DM_PARTWRAP_NAME_MAX 119
 
-/* One line of a table: always a "linear" target. */
+/* One line of a table: always a "linear" target, in 512-byte units. */
 struct dm_target {
-        uint64_t start, length;  /* 512-byte units */
-        char params[96];         /* "MAJ:MIN OFFSET" as the kernel prints it */
+        uint64_t start, length;
+        dev_t dev;       /* 0: not known yet (a table on paper) */
+        uint64_t offset; /* into dev */
 };
 
 struct dm_table {
-        unsigned n;
-        struct dm_target t[DM_TABLE_MAX];
+        size_t n;
+        struct dm_target *t; /* malloc'ed */
 };
+
+/* Frees the targets; usable with _cleanup_(). */
+void dm_table_done(struct dm_table *t);
+/* Field by field. */
+bool dm_table_equal(const struct dm_table *a, const struct dm_table *b);
 
 struct dm_state {
         bool exists;
@@ -35,15 +42,19 @@ struct dm_state {
         bool read_only;
         int open_count;
         dev_t devno;
-        bool foreign_target; /* live table has a target other than linear, or
-                              * more than DM_TABLE_MAX targets: not our shape */
+        bool foreign_target; /* live table has a target other than linear: not our shape */
         struct dm_table table; /* live table (linear targets), when active */
 };
+
+/* Frees the live table; usable with _cleanup_(). */
+void dm_state_done(struct dm_state *s);
 
 /* Reads a device's state and live table (DM_DEVICE_INFO, DM_DEVICE_TABLE).
  * A missing device is not an error: exists = false; so is a kernel without
  * the device-mapper driver (nothing can exist). A device with no live table
  * (a create interrupted between load and resume) has exists && !active.
+ * The kernel's "MAJ:MIN OFFSET" parameters are parsed here, once, into
+ * the typed table. Release *ret with dm_state_done().
  * Returns: 0, -ENAMETOOLONG, or -errno. */
 int dm_get_state(const char *name, struct dm_state *ret);
 
@@ -57,7 +68,6 @@ int dm_get_state(const char *name, struct dm_state *ret);
 struct dm_batch {
         uint32_t cookie;
         bool udev_sync;
-        unsigned n_tasks;
 };
 void dm_batch_begin(struct dm_batch *b);
 /* Creates name with uuid DM_UUID_PREFIX+name and the table: CREATE, RELOAD
@@ -78,9 +88,16 @@ int dm_batch_end(struct dm_batch *b);
  * Returns: 0, -EBUSY if open, -ENXIO if gone, or -errno. */
 int dm_remove(const char *name);
 
-/* "MAJ:MIN" table parameters for a device number and offset (512-byte units). */
-void dm_target_set(struct dm_target *t, uint64_t start, uint64_t length, dev_t dev, uint64_t offset);
-bool dm_table_equal(const struct dm_table *a, const struct dm_table *b);
+/* Replaces the live table of a device we own in one step: the new table
+ * is loaded into the inactive slot (read-only if asked), the device
+ * suspended (the kernel flushes and holds new I/O) and resumed, which
+ * swaps the tables; all under one udev cookie, with one wait. The guest
+ * sees the old table or the new one, never a mix. When the kernel refuses
+ * the new table, at load or at resume, the device goes on with the old
+ * one (the inactive table is cleared, the device resumed).
+ * Returns: 0; -EINVAL (bad table, a segment past its device's end); -EBUSY
+ * (a target device held exclusively); -ENXIO (no such device); or -errno. */
+int dm_table_swap(const char *name, const struct dm_table *table, bool read_only);
 
 /* The number of dm_udev_wait calls made so far (benchmarks report it). */
 extern unsigned dm_udev_waits;

@@ -6,9 +6,12 @@
  *   LBA 1      primary header       (my 1, alternate total-1, entries at 2)
  *   LBA 2      primary entries      (E sectors: 16 KiB = 32 at 512, 4 at 4096)
  *   ...        free up to the alignment
- *   LBA head   partition 1 = the volume, up to head+volume-1 = last usable
+ *   LBA head   partition 1 = volume 0, then (after any gap) partition 2 =
+ *              volume 1, ...; the last ends at last usable = total-2-E
  *   total-1-E  backup entries       (the tail starts here)
  *   total-1    backup header        (my total-1, alternate 1, entries at total-1-E)
+ *
+ * Every LBA comes from the layout (layout.h), which owns the geometry.
  */
 
 #include <assert.h>
@@ -49,14 +52,6 @@ static void utf8_to_utf16le(const char *s, uint16_t *out, unsigned max) {
         }
 }
 
-static uint64_t gpt_first_usable(const struct layout *l) {
-        return 2 + l->entries_sectors;
-}
-
-static uint64_t gpt_last_usable(const struct layout *l) {
-        return l->total_sectors - 2 - l->entries_sectors;
-}
-
 static void gpt_write_pmbr(const struct layout *l, uint8_t *sector) {
         struct mbr_sector *m = (struct mbr_sector *) sector;
         uint64_t size = l->total_sectors - 1;
@@ -80,11 +75,11 @@ static void gpt_write_header(const struct layout *l, const struct table_spec *sp
                 .signature = { 'E', 'F', 'I', ' ', 'P', 'A', 'R', 'T' },
                 .revision = htole32(GPT_REVISION),
                 .header_size = htole32(GPT_HEADER_BYTES),
-                .my_lba = htole64(backup ? l->total_sectors - 1 : 1),
-                .alternate_lba = htole64(backup ? 1 : l->total_sectors - 1),
-                .first_usable_lba = htole64(gpt_first_usable(l)),
-                .last_usable_lba = htole64(gpt_last_usable(l)),
-                .partition_entries_lba = htole64(backup ? l->total_sectors - 1 - l->entries_sectors : 2),
+                .my_lba = htole64(backup ? l->backup_header_lba : 1),
+                .alternate_lba = htole64(backup ? 1 : l->backup_header_lba),
+                .first_usable_lba = htole64(l->first_usable_lba),
+                .last_usable_lba = htole64(l->last_usable_lba),
+                .partition_entries_lba = htole64(backup ? l->backup_entries_lba : 2),
                 .num_partition_entries = htole32(GPT_ENTRIES),
                 .sizeof_partition_entry = htole32(GPT_ENTRY_BYTES),
                 .partition_entries_crc32 = htole32(entries_crc),
@@ -97,20 +92,26 @@ static void gpt_write_header(const struct layout *l, const struct table_spec *sp
 
 void gpt_write(const struct layout *l, const struct table_spec *spec, uint8_t *head, uint8_t *tail) {
         uint8_t *entries = head + 2 * l->sector_size;
-        struct gpt_entry e = {
-                .starting_lba = htole64(l->head_sectors),
-                .ending_lba = htole64(l->head_sectors + l->volume_sectors - 1),
-        };
 
-        assert(l->table == TABLE_GPT && (spec->type.flags & PTYPE_HAS_GPT));
-        assert(l->head_sectors >= gpt_first_usable(l));
+        assert(l->table == TABLE_GPT && spec->n_partitions == l->n_volumes);
+        assert(l->head_sectors >= l->first_usable_lba);
 
-        guid_to_gpt(&spec->type.gpt, e.partition_type_guid);
-        guid_to_gpt(&spec->partition_guid, e.unique_partition_guid);
-        uint16_t name[ARRAY_SIZE(e.partition_name)] = { 0 };
-        utf8_to_utf16le(spec->partition_name, name, ARRAY_SIZE(name));
-        memcpy(e.partition_name, name, sizeof name);
-        memcpy(entries, &e, sizeof e);
+        for (size_t k = 0; k < l->n_volumes; k++) {
+                const struct region *v = layout_volume(l, k);
+                const struct table_partition *p = &spec->partitions[k];
+                struct gpt_entry e = {
+                        .starting_lba = htole64(v->start / l->sector_size),
+                        .ending_lba = htole64((v->start + v->length) / l->sector_size - 1),
+                };
+                uint16_t name[ARRAY_SIZE(e.partition_name)] = { 0 };
+
+                assert(p->type.flags & PTYPE_HAS_GPT);
+                guid_to_gpt(&p->type.gpt, e.partition_type_guid);
+                guid_to_gpt(&p->guid, e.unique_partition_guid);
+                utf8_to_utf16le(p->name, name, ARRAY_SIZE(name));
+                memcpy(e.partition_name, name, sizeof name);
+                memcpy(entries + k * GPT_ENTRY_BYTES, &e, sizeof e);
+        }
         uint32_t entries_crc = crc32_buf(entries, GPT_ENTRIES_BYTES);
 
         gpt_write_pmbr(l, head);
@@ -159,35 +160,41 @@ struct gpt_copy {
                 }                                        \
         } while (0)
 
-/* Returns true if the copy is valid; fills *ret_p1 with entry 1 and
- * *ret_entries_crc. Every field a guest could have changed is checked
- * against what it must be before it is used to reach other bytes.
- *
- * *ret_used says whether a guest may still use this copy although it is
- * not valid here: firmware and the kernel (UEFI 2.10 5.3.2, Linux
- * block/partitions/efi.c is_gpt_valid()) only reject a copy for its
- * signature, header size, CRCs, my LBA or an entry size or count they
- * cannot read, and take the backup only then. Where partwrap cannot tell
- * (entries elsewhere than expected, an array larger than the space it
- * has), the copy counts as used. *ret_p1_seen: *ret_p1 is the entry 1 a
- * guest sees (the array is where it must be). */
-static bool gpt_copy_verify(const struct layout *l, const struct gpt_copy *c, struct gpt_entry *ret_p1,
-                            bool *ret_used, bool *ret_p1_seen, uint32_t *ret_entries_crc, guid_t *ret_disk_guid,
-                            struct verify_report *r) {
+/* What gpt_copy_verify() found in one copy. */
+struct gpt_copy_result {
+        bool valid;            /* every field as it must be */
+        /* Whether a guest may still use this copy although it is not valid
+         * here: firmware and the kernel (UEFI 2.10 5.3.2, Linux
+         * block/partitions/efi.c is_gpt_valid()) only reject a copy for
+         * its signature, header size, CRCs, my LBA or an entry size or
+         * count they cannot read, and take the backup only then. Where
+         * partwrap cannot tell (entries elsewhere than expected, an array
+         * larger than the space it has), the copy counts as used. */
+        bool used;
+        bool entries_seen;     /* the entries are the ones a guest sees (where they must be) */
+        const uint8_t *entries; /* NULL unless the array fits its space */
+        uint32_t n_entries, entry_size;
+        uint32_t entries_crc;
+        guid_t disk_guid;
+};
+
+/* Checks one copy. Every field a guest could have changed is checked
+ * against what it must be before it is used to reach other bytes. */
+static struct gpt_copy_result gpt_copy_verify(const struct layout *l, const struct gpt_copy *c, struct verify_report *r) {
+        struct gpt_copy_result res = {};
         struct gpt_header h;
         bool ok = true;
 
-        *ret_used = *ret_p1_seen = false;
         memcpy(&h, c->header, sizeof h);
         if (memcmp(h.signature, GPT_SIGNATURE, 8) != 0) {
                 verify_report_add(r, "%s GPT header: no \"EFI PART\" signature at LBA %" PRIu64, c->what, c->my_lba);
-                return false;
+                return res;
         }
         uint32_t hsize = le32toh(h.header_size);
         if (hsize < GPT_HEADER_BYTES || hsize > l->sector_size) {
                 verify_report_add(r, "%s GPT header: header size is %" PRIu32 ", expected %u..%" PRIu32,
                                   c->what, hsize, GPT_HEADER_BYTES, l->sector_size);
-                return false;
+                return res;
         }
 
         /* The CRC covers header_size bytes with the CRC field zeroed. */
@@ -201,7 +208,7 @@ static bool gpt_copy_verify(const struct layout *l, const struct gpt_copy *c, st
                c->what, le32toh(h.revision), GPT_REVISION);
         EXPECT(r, le64toh(h.my_lba) == c->my_lba, "%s GPT header: my LBA is %" PRIu64 ", expected %" PRIu64,
                c->what, (uint64_t) le64toh(h.my_lba), c->my_lba);
-        *ret_used = crc == le32toh(h.header_crc32) && le64toh(h.my_lba) == c->my_lba;
+        res.used = crc == le32toh(h.header_crc32) && le64toh(h.my_lba) == c->my_lba;
         EXPECT(r, le64toh(h.alternate_lba) == c->alternate_lba,
                "%s GPT header: alternate LBA is %" PRIu64 ", expected %" PRIu64 " (did the volume change size?)",
                c->what, (uint64_t) le64toh(h.alternate_lba), c->alternate_lba);
@@ -210,12 +217,12 @@ static bool gpt_copy_verify(const struct layout *l, const struct gpt_copy *c, st
                c->what, (uint64_t) le64toh(h.partition_entries_lba), c->entries_lba);
 
         uint64_t first = le64toh(h.first_usable_lba), last = le64toh(h.last_usable_lba);
-        EXPECT(r, first >= gpt_first_usable(l) && first <= l->head_sectors,
+        EXPECT(r, first >= l->first_usable_lba && first <= l->head_sectors,
                "%s GPT header: first usable LBA is %" PRIu64 ", expected %" PRIu64 "..%" PRIu64,
-               c->what, first, gpt_first_usable(l), l->head_sectors);
-        EXPECT(r, last == gpt_last_usable(l),
+               c->what, first, l->first_usable_lba, l->head_sectors);
+        EXPECT(r, last == l->last_usable_lba,
                "%s GPT header: last usable LBA is %" PRIu64 ", expected %" PRIu64 " (did the volume change size?)",
-               c->what, last, gpt_last_usable(l));
+               c->what, last, l->last_usable_lba);
 
         /* Bound the entry array before touching it: num * size must fit in
          * the space this copy has, whatever the header claims. */
@@ -228,21 +235,25 @@ static bool gpt_copy_verify(const struct layout *l, const struct gpt_copy *c, st
                 /* No entries, or entries of a size nobody reads (UEFI:
                  * 128 * 2^n): every consumer rejects the copy. */
                 if (num == 0 || esize < sizeof(struct gpt_entry) || (esize & (esize - 1)) != 0)
-                        *ret_used = false;
-                return false;
+                        res.used = false;
+                return res;
         }
         uint32_t ecrc = crc32_buf(c->entries_area, (size_t) num * esize);
         EXPECT(r, ecrc == le32toh(h.partition_entries_crc32),
                "%s GPT entries: CRC32 is 0x%08" PRIx32 ", expected 0x%08" PRIx32,
                c->what, le32toh(h.partition_entries_crc32), ecrc);
         if (le64toh(h.partition_entries_lba) == c->entries_lba) {
-                *ret_p1_seen = true;
+                res.entries_seen = true;
                 if (ecrc != le32toh(h.partition_entries_crc32))
-                        *ret_used = false;
+                        res.used = false;
         }
+        res.entries = c->entries_area;
+        res.n_entries = num;
+        res.entry_size = esize;
 
-        memcpy(ret_p1, c->entries_area, sizeof *ret_p1);
-        for (uint32_t i = 1; i < num; i++) {
+        /* Entries past the volumes' may exist (a guest's business) but must
+         * stay in the usable area and clear of every volume. */
+        for (uint32_t i = (uint32_t) l->n_volumes; i < num; i++) {
                 struct gpt_entry e;
                 static const uint8_t zero[16];
 
@@ -250,31 +261,49 @@ static bool gpt_copy_verify(const struct layout *l, const struct gpt_copy *c, st
                 if (memcmp(e.partition_type_guid, zero, 16) == 0)
                         continue;
                 uint64_t s = le64toh(e.starting_lba), end = le64toh(e.ending_lba);
-                EXPECT(r, s >= first && end <= last && s <= end && (end < l->head_sectors || s > gpt_last_usable(l)),
+                bool clear = s >= first && end <= last && s <= end;
+                for (size_t k = 0; clear && k < l->n_volumes; k++) {
+                        const struct region *v = layout_volume(l, k);
+                        uint64_t vs = v->start / l->sector_size, ve = (v->start + v->length) / l->sector_size - 1;
+                        clear = end < vs || s > ve;
+                }
+                EXPECT(r, clear,
                        "%s GPT entries: partition %" PRIu32 " (LBA %" PRIu64 "..%" PRIu64
-                       ") overlaps partition 1 or leaves the usable area", c->what, i + 1, s, end);
+                       ") overlaps %s or leaves the usable area", c->what, i + 1, s, end,
+                       l->n_volumes == 1 ? "partition 1" : "a volume's partition");
         }
-        *ret_entries_crc = ecrc;
-        guid_from_gpt(h.disk_guid, ret_disk_guid);
-        return ok;
+        res.entries_crc = ecrc;
+        guid_from_gpt(h.disk_guid, &res.disk_guid);
+        res.valid = ok;
+        return res;
 }
 
-static bool gpt_entry_verify(const struct layout *l, const char *what, const struct gpt_entry *e,
-                             struct verify_report *r) {
+/* Whether partition k+1 of a copy is exactly volume k, for every volume. */
+static bool gpt_partitions_verify(const struct layout *l, const char *what, const struct gpt_copy_result *c,
+                                  struct verify_report *r) {
         static const uint8_t zero[16];
-        uint64_t s = le64toh(e->starting_lba), end = le64toh(e->ending_lba);
-        uint64_t want_end = l->head_sectors + l->volume_sectors - 1;
         bool ok = true;
 
-        if (memcmp(e->partition_type_guid, zero, 16) == 0) {
-                verify_report_add(r, "%s GPT entries: partition 1 is unused", what);
-                return false;
+        for (size_t k = 0; k < l->n_volumes; k++) {
+                const struct region *v = layout_volume(l, k);
+                uint64_t want_start = v->start / l->sector_size, sectors = v->length / l->sector_size;
+                uint64_t want_end = want_start + sectors - 1;
+                struct gpt_entry e = {};
+
+                if (k < c->n_entries)
+                        memcpy(&e, c->entries + k * c->entry_size, sizeof e);
+                uint64_t s = le64toh(e.starting_lba), end = le64toh(e.ending_lba);
+                if (memcmp(e.partition_type_guid, zero, 16) == 0) {
+                        verify_report_add(r, "%s GPT entries: partition %zu is unused", what, k + 1);
+                        ok = false;
+                        continue;
+                }
+                EXPECT(r, s == want_start, "%s GPT entries: partition %zu starts at LBA %" PRIu64 ", expected %" PRIu64,
+                       what, k + 1, s, want_start);
+                EXPECT(r, end == want_end,
+                       "%s GPT entries: partition %zu ends at LBA %" PRIu64 ", expected %" PRIu64
+                       " (the volume has %" PRIu64 " sectors)", what, k + 1, end, want_end, sectors);
         }
-        EXPECT(r, s == l->head_sectors, "%s GPT entries: partition 1 starts at LBA %" PRIu64 ", expected %" PRIu64,
-               what, s, l->head_sectors);
-        EXPECT(r, end == want_end,
-               "%s GPT entries: partition 1 ends at LBA %" PRIu64 ", expected %" PRIu64 " (the volume has %" PRIu64 " sectors)",
-               what, end, want_end, l->volume_sectors);
         return ok;
 }
 
@@ -282,41 +311,39 @@ unsigned gpt_verify(const struct layout *l, const uint8_t *head, const uint8_t *
         const uint64_t entries_bytes = l->entries_sectors * l->sector_size;
         struct gpt_copy copies[2] = {
                 { .what = "primary", .header = head + l->sector_size, .my_lba = 1,
-                  .alternate_lba = l->total_sectors - 1, .entries_lba = 2,
+                  .alternate_lba = l->backup_header_lba, .entries_lba = 2,
                   .entries_area = head + 2 * l->sector_size,
                   /* The primary array may extend up to partition 1. */
                   .entries_area_len = (l->head_sectors - 2) * l->sector_size },
-                { .what = "backup", .header = tail + entries_bytes, .my_lba = l->total_sectors - 1,
-                  .alternate_lba = 1, .entries_lba = l->total_sectors - 1 - l->entries_sectors,
+                { .what = "backup", .header = tail + entries_bytes, .my_lba = l->backup_header_lba,
+                  .alternate_lba = 1, .entries_lba = l->backup_entries_lba,
                   .entries_area = tail, .entries_area_len = entries_bytes },
         };
-        struct gpt_entry p1[2];
-        uint32_t crc[2] = { 0, 0 };
-        guid_t disk_guid[2];
-        bool valid[2], maps[2], used[2], p1_seen[2];
+        struct gpt_copy_result c[2];
+        bool maps[2];
 
         assert(l->table == TABLE_GPT);
         bool pmbr = pmbr_verify(head, r);
         for (unsigned i = 0; i < 2; i++) {
-                valid[i] = gpt_copy_verify(l, &copies[i], &p1[i], &used[i], &p1_seen[i], &crc[i], &disk_guid[i], r);
-                maps[i] = valid[i] && gpt_entry_verify(l, copies[i].what, &p1[i], r);
+                c[i] = gpt_copy_verify(l, &copies[i], r);
+                maps[i] = c[i].valid && gpt_partitions_verify(l, copies[i].what, &c[i], r);
         }
         /* A guest reads the primary whenever it can: then the backup's
-         * partition 1 does not count, whatever it says. */
-        if (!valid[0] && used[0]) {
-                if (p1_seen[0])
-                        gpt_entry_verify(l, "primary", &p1[0], r);
+         * partitions do not count, whatever they say. */
+        if (!c[0].valid && c[0].used) {
+                if (c[0].entries_seen)
+                        gpt_partitions_verify(l, "primary", &c[0], r);
                 if (maps[1])
                         verify_report_add(r, "primary GPT: signature and CRCs are intact, so guests use it, not the backup");
         }
-        if (valid[0] && valid[1]) {
-                if (crc[0] != crc[1])
+        if (c[0].valid && c[1].valid) {
+                if (c[0].entries_crc != c[1].entries_crc)
                         verify_report_add(r, "backup GPT entries differ from the primary entries");
-                if (!guid_equal(&disk_guid[0], &disk_guid[1]))
+                if (!guid_equal(&c[0].disk_guid, &c[1].disk_guid))
                         verify_report_add(r, "backup GPT header: disk GUID differs from the primary");
         }
-        r->primary_ok = valid[0];
-        r->backup_ok = valid[1];
-        r->maps_volume = pmbr && (maps[0] || (!used[0] && maps[1]));
+        r->primary_ok = c[0].valid;
+        r->backup_ok = c[1].valid;
+        r->maps_volume = pmbr && (maps[0] || (!c[0].used && maps[1]));
         return r->n_problems;
 }

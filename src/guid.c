@@ -74,6 +74,16 @@ void guid_derive(const char *purpose, const char *name, const char *fs_uuid, gui
         memcpy(ret->b, u, 16);
 }
 
+void guid_derive_partition(unsigned n, const char *name, const char *fs_uuid, guid_t *ret) {
+        char purpose[32];
+
+        if (n <= 1)
+                snprintf(purpose, sizeof purpose, "partition");
+        else
+                snprintf(purpose, sizeof purpose, "partition %u", n);
+        guid_derive(purpose, name, fs_uuid, ret);
+}
+
 uint32_t guid_derive_mbr_signature(const char *name, const char *fs_uuid) {
         guid_t g;
 

@@ -25,5 +25,9 @@ void guid_from_gpt(const uint8_t in[static 16], guid_t *ret);
  * namespace, from a purpose ("disk", "partition", "mbr"), the disk name
  * and the filesystem UUID (may be NULL or empty). Same input, same GUID. */
 void guid_derive(const char *purpose, const char *name, const char *fs_uuid, guid_t *ret);
+/* The GUID of partition n (from 1) derived the same way: purpose
+ * "partition" for partition 1, so that its GUID is what it always was, and
+ * "partition N" for partition N > 1. */
+void guid_derive_partition(unsigned n, const char *name, const char *fs_uuid, guid_t *ret);
 /* MBR disk signature derived the same way; never zero. */
 uint32_t guid_derive_mbr_signature(const char *name, const char *fs_uuid);

@@ -1,12 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
-#include <inttypes.h>
-#include <stdio.h>
 
-#include "dm.h"
 #include "layout.h"
-#include "size.h"
-#include "util.h"
 
 static uint64_t entries_sectors(uint32_t sector_size) {
         return GPT_ENTRIES_BYTES / sector_size;
@@ -19,64 +14,95 @@ uint64_t layout_min_alignment(enum table_kind table, uint32_t sector_size) {
         return (2 + entries_sectors(sector_size)) * sector_size;
 }
 
-int layout_compute(enum table_kind table, uint64_t volume_bytes, uint32_t sector_size,
-                   uint64_t alignment, struct layout *ret) {
-        struct layout l = { .table = table, .sector_size = sector_size };
+uint64_t layout_tail_sectors(enum table_kind table, uint32_t sector_size) {
+        /* Backup entry array, then the backup header in the last LBA. */
+        return table == TABLE_GPT ? entries_sectors(sector_size) + 1 : 0;
+}
+
+const struct region *layout_volume(const struct layout *l, size_t k) {
+        for (size_t i = 0; i < l->n_regions; i++)
+                if (l->regions[i].kind == REGION_VOLUME && l->regions[i].volume == k)
+                        return &l->regions[i];
+        return NULL;
+}
+
+void layout_done(struct layout *l) {
+        free(l->regions);
+        *l = (struct layout) {};
+}
+
+int layout_compute(enum table_kind table, uint32_t sector_size, uint64_t alignment, const uint64_t *volume_bytes,
+                   size_t n_volumes, struct layout *ret) {
+        struct layout l = { .table = table, .sector_size = sector_size, .n_volumes = n_volumes };
+        uint64_t end, file_end;
 
         if (sector_size != 512 && sector_size != 4096)
                 return -EINVAL;
-        if (volume_bytes == 0 || volume_bytes % sector_size != 0)
+        if (n_volumes == 0)
                 return -EINVAL;
+        for (size_t k = 0; k < n_volumes; k++)
+                if (volume_bytes[k] == 0 || volume_bytes[k] % sector_size != 0)
+                        return -EINVAL;
         if (alignment % sector_size != 0 || alignment < layout_min_alignment(table, sector_size) ||
             alignment > ALIGNMENT_MAX)
                 return -EDOM;
+        if (n_volumes > (table == TABLE_GPT ? GPT_ENTRIES : MBR_PARTITIONS))
+                return -E2BIG;
 
         l.head_sectors = alignment / sector_size;
-        l.volume_sectors = volume_bytes / sector_size;
-        if (table == TABLE_GPT) {
-                /* Backup entry array, then the backup header in the last LBA. */
-                l.entries_sectors = entries_sectors(sector_size);
-                l.tail_sectors = l.entries_sectors + 1;
-        }
+        l.tail_sectors = layout_tail_sectors(table, sector_size);
+        uint64_t tail_bytes = l.tail_sectors * sector_size;
 
         /* The kernel addresses block devices with a signed 64-bit loff_t:
-         * the whole disk in bytes must stay below 2^63. */
-        uint64_t tail_bytes = l.tail_sectors * sector_size, total_bytes;
-        if (__builtin_add_overflow(volume_bytes, alignment, &total_bytes) ||
-            __builtin_add_overflow(total_bytes, tail_bytes, &total_bytes) || total_bytes > INT64_MAX)
+         * the whole disk in bytes must stay below 2^63. Checked as the
+         * regions are laid out, before anything is allocated. */
+        end = alignment;
+        for (size_t k = 0; k < n_volumes; k++) {
+                if (k > 0 && end % alignment != 0 && __builtin_add_overflow(end, alignment - end % alignment, &end))
+                        return -EFBIG;
+                if (__builtin_add_overflow(end, volume_bytes[k], &end) || end > INT64_MAX)
+                        return -EFBIG;
+        }
+        if (__builtin_add_overflow(end, tail_bytes, &end) || end > INT64_MAX)
                 return -EFBIG;
-        l.total_sectors = total_bytes / sector_size;
+        l.total_sectors = end / sector_size;
 
-        /* MBR records hold 32-bit LBAs: the partition must end before 2^32. */
+        /* MBR records hold 32-bit LBAs: the partitions must end by 2^32. */
         if (table == TABLE_MBR && l.total_sectors > MBR_MAX_SECTORS)
                 return -EFBIG;
 
-        l.regions[l.n_regions++] = (struct region) {
-                .kind = REGION_HEAD, .start = 0, .length = alignment, .file_offset = 0 };
-        l.regions[l.n_regions++] = (struct region) {
-                .kind = REGION_VOLUME, .start = alignment, .length = volume_bytes };
+        /* Head, then per volume a gap (when it is not aligned already) and
+         * the volume, then the tail. */
+        l.regions = calloc(2 * n_volumes + 1, sizeof *l.regions);
+        if (!l.regions)
+                return -ENOMEM;
+        l.regions[l.n_regions++] = (struct region) { .kind = REGION_HEAD, .start = 0, .length = alignment };
+        end = file_end = alignment;
+        for (size_t k = 0; k < n_volumes; k++) {
+                if (end % alignment != 0) {
+                        uint64_t gap = alignment - end % alignment;
+                        l.regions[l.n_regions++] = (struct region) {
+                                .kind = REGION_GAP, .start = end, .length = gap, .file_offset = file_end };
+                        end += gap;
+                        file_end += gap;
+                }
+                l.regions[l.n_regions++] = (struct region) {
+                        .kind = REGION_VOLUME, .volume = k, .start = end, .length = volume_bytes[k] };
+                end += volume_bytes[k];
+        }
         if (tail_bytes > 0)
                 l.regions[l.n_regions++] = (struct region) {
-                        .kind = REGION_TAIL, .start = alignment + volume_bytes,
-                        .length = tail_bytes, .file_offset = alignment };
-        l.header_bytes = alignment + tail_bytes;
+                        .kind = REGION_TAIL, .start = end, .length = tail_bytes, .file_offset = file_end };
+        l.header_bytes = file_end + tail_bytes;
+        assert(end + tail_bytes == l.total_sectors * sector_size);
 
-        assert(l.regions[l.n_regions - 1].start + l.regions[l.n_regions - 1].length == total_bytes);
+        if (table == TABLE_GPT) {
+                l.entries_sectors = entries_sectors(sector_size);
+                l.first_usable_lba = 2 + l.entries_sectors;
+                l.last_usable_lba = l.total_sectors - 2 - l.entries_sectors;
+                l.backup_entries_lba = l.total_sectors - 1 - l.entries_sectors;
+                l.backup_header_lba = l.total_sectors - 1;
+        }
         *ret = l;
         return 0;
-}
-
-void layout_to_dm_table(const struct layout *l, const char *loop, const char *volume, struct dm_table *ret) {
-        struct dm_table t = { 0 };
-
-        for (unsigned i = 0; i < l->n_regions; i++) {
-                const struct region *r = &l->regions[i];
-                struct dm_target *d = &t.t[t.n++];
-
-                d->start = r->start >> SECTOR_SHIFT;
-                d->length = r->length >> SECTOR_SHIFT;
-                snprintf(d->params, sizeof d->params, "%s %" PRIu64,
-                         r->kind == REGION_VOLUME ? volume : loop, r->file_offset >> SECTOR_SHIFT);
-        }
-        *ret = t;
 }

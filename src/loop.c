@@ -66,22 +66,6 @@ static int block_size_get(int fd, uint32_t *ret) {
         return 0;
 }
 
-int loop_block_size(const char *devpath) {
-        _cleanup_close_ int fd = -EBADF;
-        uint32_t ssz = 0;
-        int r;
-
-        if (!devpath)
-                return -EINVAL;
-        fd = open(devpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        r = block_size_get(fd, &ssz);
-        if (r < 0)
-                return r;
-        return (int) ssz;
-}
-
 void loop_dev_close(struct loop_dev *l) {
         if (!l)
                 return;
@@ -109,6 +93,9 @@ static bool holders_present(unsigned nr) {
  * (loop/backing_file is a path, and paths differ across mount namespaces). */
 static int loop_match(unsigned nr, const char *file, const struct stat *file_st, uint32_t block_size, bool read_only,
                       bool adopt, struct loop_dev *ret) {
+        /* A loop under a live table is the disk's whatever its read-only
+         * state (the table's own state is compared elsewhere); one to adopt
+         * must be as asked. */
         char p[128], buf[32];
         uint64_t offset, sizelimit, lbs, ro, autoclear;
         unsigned maj, min;
@@ -127,7 +114,7 @@ static int loop_match(unsigned nr, const char *file, const struct stat *file_st,
         if (sysfs_read_u64(p, &lbs) < 0 || lbs != block_size)
                 return 0;
         snprintf(p, sizeof(p), "/sys/block/loop%u/ro", nr);
-        if (sysfs_read_u64(p, &ro) < 0 || (ro != 0) != read_only)
+        if (sysfs_read_u64(p, &ro) < 0 || (adopt && (ro != 0) != read_only))
                 return 0;
         snprintf(p, sizeof(p), "/sys/block/loop%u/loop/autoclear", nr);
         if (sysfs_read_u64(p, &autoclear) < 0)
@@ -178,7 +165,7 @@ static int backing_stat(const char *file, const struct loop_dev *ret, struct sta
         return S_ISLNK(st->st_mode) ? -ELOOP : 0;
 }
 
-int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret) {
+int loop_check(dev_t devno, const char *file, uint32_t block_size, struct loop_dev *ret) {
         char p[64], link[256];
         struct stat st;
         unsigned nr;
@@ -198,7 +185,7 @@ int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_onl
         base = base ? base + 1 : link;
         if (sscanf(base, "loop%u%n", &nr, &n) != 1 || base[n] != '\0')
                 return 0;
-        return loop_match(nr, file, &st, block_size, read_only, false, ret);
+        return loop_match(nr, file, &st, block_size, false, false, ret);
 }
 
 int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret) {
@@ -268,6 +255,29 @@ int loop_backing(dev_t devno, dev_t *ret_dev, ino_t *ret_ino) {
                            (unsigned) ((info.lo_device & 0xff) | ((info.lo_device >> 12) & 0xfff00)));
         *ret_ino = (ino_t) info.lo_inode;
         return 0;
+}
+
+int loop_acquire(const char *file, uint32_t block_size, bool read_only, bool fresh, struct loop_dev *ret) {
+        struct loop_dev l = { .fd = -EBADF };
+        int r;
+
+        /* A header file created by this run is bound to no loop yet. */
+        r = fresh ? 0 : loop_find(file, block_size, read_only, &l);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                /* Hold the loop found, then make sure it is still the one:
+                 * an autoclear loop whose last opener just closed it would
+                 * otherwise vanish under the new table. */
+                struct loop_dev again;
+                l.fd = open(l.path, O_RDONLY | O_CLOEXEC);
+                if (l.fd >= 0 && loop_find(file, block_size, read_only, &again) > 0 && again.devno == l.devno) {
+                        *ret = l;
+                        return 0;
+                }
+                loop_dev_close(&l);
+        }
+        return loop_attach(file, block_size, read_only, ret);
 }
 
 /* Undoes our own bind. Only called for a loop this process bound. */

@@ -32,11 +32,11 @@ int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop
 
 /* The backing test of loop_find() for one loop device, given its device
  * number (as a device-mapper table names it): 1 and *ret if devno is a loop
- * bound to file with offset 0, no size limit, that block size and
- * read-only state (flags, name and holders do not matter: a live table
- * holds it), 0 if not, or -errno. O(1), where loop_find()
- * reads sysfs for every loop device of the machine. */
-int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret);
+ * bound to file with offset 0, no size limit and that block size (flags,
+ * read-only state, name and holders do not matter: a live table holds it),
+ * 0 if not, or -errno. O(1), where loop_find() reads sysfs for every loop
+ * device of the machine. */
+int loop_check(dev_t devno, const char *file, uint32_t block_size, struct loop_dev *ret);
 
 /* Attaches file to a free loop device with LO_FLAGS_AUTOCLEAR, the given
  * logical block size and read-only if asked. Uses LOOP_CONFIGURE, falling
@@ -49,12 +49,17 @@ int loop_check(dev_t devno, const char *file, uint32_t block_size, bool read_onl
  * Returns: 0, or -errno. */
 int loop_attach(const char *file, uint32_t block_size, bool read_only, struct loop_dev *ret);
 
+/* The loop device for a header file that a new table will be built on:
+ * one to adopt (loop_find()), held open and found again so that it cannot
+ * vanish by autoclear meanwhile, else a new one (loop_attach()). fresh:
+ * the file was just created, so no loop can be bound to it. ret->fd is
+ * open either way; close it (loop_dev_close) once device-mapper holds the
+ * loop. Returns: 0, or -errno. */
+int loop_acquire(const char *file, uint32_t block_size, bool read_only, bool fresh, struct loop_dev *ret);
+
 /* The backing file of a bound loop device, as LOOP_GET_STATUS64 reports
  * it: its st_dev and st_ino. Returns: 0, -ENXIO if devno is no bound loop,
  * or -errno. */
 int loop_backing(dev_t devno, dev_t *ret_dev, ino_t *ret_ino);
 
 void loop_dev_close(struct loop_dev *l);
-
-/* Logical block size of a loop (or any block) device. Returns >0 or -errno. */
-int loop_block_size(const char *devpath);

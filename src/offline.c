@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "dm.h"
+#include "dmtable.h"
 #include "header.h"
 #include "json.h"
 #include "plan.h"
@@ -64,10 +64,14 @@ int cmd_validate(const struct options *o, char **args, int n_args) {
 }
 
 static void print_table(const struct options *o, const struct disk_config *d, const struct disk_plan *p) {
-        struct dm_table t;
-        char a[SIZE_FORMAT_MAX], b[SIZE_FORMAT_MAX];
+        static const char *const volume[] = { "VOLUME" };
+        const struct dm_names names = { .layout = &p->layout, .header = "LOOP", .volumes = volume };
+        _cleanup_(dm_table_done) struct dm_table t = {};
+        char a[SIZE_FORMAT_MAX], b[SIZE_FORMAT_MAX], line[DM_TARGET_LINE_MAX];
 
-        layout_to_dm_table(&p->layout, "LOOP", "VOLUME", &t);
+        /* A table on paper: neither the loop nor the volume is known. */
+        if (dmtable_build(&p->layout, 0, NULL, &t) < 0)
+                log_error("mkheader: out of memory");
         if (o->json) {
                 struct json j;
                 json_init(&j, stdout);
@@ -78,13 +82,10 @@ static void print_table(const struct options *o, const struct disk_config *d, co
                 json_uint(&j, "header_bytes", p->layout.header_bytes);
                 json_uint(&j, "sector_size", p->layout.sector_size);
                 json_uint(&j, "partition_start", layout_head_bytes(&p->layout));
-                json_uint(&j, "partition_size", p->layout.volume_sectors * p->layout.sector_size);
+                json_uint(&j, "partition_size", layout_volume(&p->layout, 0)->length);
                 json_array_begin(&j, "table");
-                for (unsigned i = 0; i < t.n; i++) {
-                        char line[160];
-                        snprintf(line, sizeof line, "%" PRIu64 " %" PRIu64 " linear %s", t.t[i].start, t.t[i].length, t.t[i].params);
-                        json_string(&j, NULL, line);
-                }
+                for (size_t i = 0; i < t.n; i++)
+                        json_string(&j, NULL, dmtable_format(&t, i, &names, line, sizeof line));
                 json_array_end(&j);
                 json_object_end(&j);
                 return;
@@ -95,14 +96,14 @@ static void print_table(const struct options *o, const struct disk_config *d, co
                d->name, o->output, size_format(layout_head_bytes(&p->layout), a, sizeof a),
                size_format(layout_tail_bytes(&p->layout), b, sizeof b), p->layout.header_bytes,
                size_format(layout_head_bytes(&p->layout), a, sizeof a), d->name, o->output, p->layout.sector_size);
-        for (unsigned i = 0; i < t.n; i++)
-                printf("%" PRIu64 " %" PRIu64 " linear %s\n", t.t[i].start, t.t[i].length, t.t[i].params);
+        for (size_t i = 0; i < t.n; i++)
+                printf("%s\n", dmtable_format(&t, i, &names, line, sizeof line));
 }
 
 int cmd_mkheader(const struct options *o, char **args, int n_args) {
         _cleanup_(disk_config_done) struct disk_config d = { 0 };
         struct volume_facts v = { .sector_size = 512, .uuid = o->fs_uuid };
-        struct disk_plan p;
+        _cleanup_(plan_done) struct disk_plan p = {};
         char err[256];
         int r;
 
@@ -144,10 +145,10 @@ int cmd_mkheader(const struct options *o, char **args, int n_args) {
                 return EXIT_USAGE;
         }
 
-        r = plan_build(&d, &v, &p);
-        if (r < 0) {
-                log_error("mkheader: %s", plan_strerror(r, &d, &v, err, sizeof err));
-                return EXIT_USAGE;
+        struct plan_result res = plan_build(&d, &v, &p);
+        if (res.status != PLAN_OK) {
+                log_error("mkheader: %s", res.message);
+                return res.status == PLAN_NO_MEMORY ? EXIT_FAILED : EXIT_USAGE;
         }
 
         _cleanup_free_ uint8_t *buf = plan_header_bytes(&p);

@@ -23,16 +23,32 @@ struct volume_facts {
 struct disk_plan {
         struct layout layout;
         struct table_spec spec;
+        struct table_partition *partitions; /* spec.partitions, owned */
 };
 
-/* Returns: 0, or -errno from layout_compute (-EINVAL, -EDOM, -EFBIG), or
- * -ENOMEDIUM when type = auto and no filesystem was found, -ENOENT when the
- * filesystem has no automatic type, -EPROTOTYPE when the type cannot be
- * written in this table. plan_strerror() words them. */
-int plan_build(const struct disk_config *c, const struct volume_facts *v, struct disk_plan *ret);
+/* Why a plan cannot be made: a property of the configuration and the
+ * volume, never a system error (but for memory). */
+enum plan_status {
+        PLAN_OK,
+        PLAN_SECTOR_SIZE,       /* logical sector size neither 512 nor 4096 */
+        PLAN_VOLUME_SIZE,       /* not a positive multiple of the sector */
+        PLAN_ALIGNMENT,         /* not a multiple of the sector, too small or too large */
+        PLAN_TOO_LARGE,         /* MBR past 2^32 sectors, or past 2^63 bytes */
+        PLAN_NO_FILESYSTEM,     /* type = auto and nothing to derive it from */
+        PLAN_NO_AUTO_TYPE,      /* the filesystem has no automatic type */
+        PLAN_TYPE_NOT_IN_TABLE, /* the type cannot be written in this table */
+        PLAN_NO_MEMORY,
+};
 
-/* A sentence for a plan_build() error, with the numbers that explain it. */
-const char *plan_strerror(int r, const struct disk_config *c, const struct volume_facts *v, char *buf, size_t len);
+struct plan_result {
+        enum plan_status status;
+        char message[256]; /* a sentence with the numbers that explain it; "" for PLAN_OK */
+};
+
+/* Builds the plan of a disk of one volume. *ret is written only when the
+ * status is PLAN_OK, and then released with plan_done(). */
+struct plan_result plan_build(const struct disk_config *c, const struct volume_facts *v, struct disk_plan *ret);
+void plan_done(struct disk_plan *p);
 
 /* Builds the header bytes for a plan: malloc'ed, l->header_bytes long.
  * Returns NULL on allocation failure. */

@@ -2,8 +2,8 @@
 #pragma once
 
 /* The one path from declared disks to devices: observe (volume, header,
- * loop, dm), compare with the plan, then act (apply), report only
- * (apply --dry-run, check) or tear down (stop). */
+ * dm, loop), decide (decide.h), then act (apply), report only (apply
+ * --dry-run, check) or tear down (stop). */
 
 #include "cli.h"
 

@@ -28,6 +28,7 @@
 #include <sys/sysmacros.h>
 
 #include "cli.h"
+#include "dmtable.h"
 #include "plan.h"
 #include "show.h"
 #include "size.h"
@@ -52,7 +53,7 @@ static const char *type_code(enum table_kind table, const struct ptype *t, char 
 }
 
 static const char *region_name(enum region_kind k) {
-        return k == REGION_HEAD ? "head" : k == REGION_VOLUME ? "partition" : "tail";
+        return k == REGION_HEAD ? "head" : k == REGION_VOLUME ? "partition" : k == REGION_GAP ? "gap" : "tail";
 }
 
 /* One line of the picture: a boundary ("+---+", with the LBA or offset it
@@ -136,23 +137,26 @@ static bool dm_live(const struct dm_state *dm) {
 }
 
 /* Does the live table have the shape of the layout, over the volume? The
- * loop device is taken from the live table itself: which loop holds the
- * header is check's business, not show's. */
+ * header's device is taken from the live table itself: which loop holds
+ * the header is check's business, not show's. */
 static bool dm_live_matches(const struct show_disk *s) {
-        char loop[96], vol[24];
-        struct dm_table want;
+        _cleanup_(dm_table_done) struct dm_table want = {};
 
         if (!s->layout || !s->vol)
                 return true; /* nothing to compare with */
-        snprintf(loop, sizeof loop, "%s", s->dm->table.t[0].params);
-        loop[strcspn(loop, " ")] = 0;
-        snprintf(vol, sizeof vol, "%u:%u", major(s->vol->devno), minor(s->vol->devno));
-        layout_to_dm_table(s->layout, loop, vol, &want);
+        if (dmtable_build(s->layout, s->dm->table.t[0].dev, &s->vol->devno, &want) < 0)
+                return false;
         return dm_table_equal(&want, &s->dm->table);
 }
 
-static void print_target(FILE *f, const struct dm_target *t) {
-        fprintf(f, "    %" PRIu64 " %" PRIu64 " linear %s\n", t->start, t->length, t->params);
+/* The table on paper: the header's loop and the volume are not known. */
+static const char *const volume_placeholder[] = { "VOLUME" };
+
+static void print_table(FILE *f, const struct dm_table *t, const struct dm_names *names) {
+        char line[DM_TARGET_LINE_MAX];
+
+        for (size_t i = 0; i < t->n; i++)
+                fprintf(f, "    %s\n", dmtable_format(t, i, names, line, sizeof line));
 }
 
 /* The picture when the sector size and the volume size are known. */
@@ -171,6 +175,11 @@ static void picture_layout(struct picture *p, const struct show_disk *s) {
                 size_format(r->length, size, sizeof size);
                 struct pic_line *t;
                 switch (r->kind) {
+                case REGION_GAP:
+                        t = pic_text(p, "gap (alignment)", size);
+                        snprintf(t->note, sizeof t->note, "%" PRIu64 " sectors, from the header file at offset %" PRIu64,
+                                 r->length / ss, r->file_offset);
+                        break;
                 case REGION_HEAD:
                         t = pic_text(p, "head", size);
                         if (l->table == TABLE_GPT) {
@@ -190,7 +199,8 @@ static void picture_layout(struct picture *p, const struct show_disk *s) {
                                  r->length / ss, r->file_offset);
                         break;
                 case REGION_VOLUME:
-                        t = pic_text(p, "partition 1 = the volume", size);
+                        snprintf(b, sizeof b, "partition %zu = the volume", r->volume + 1);
+                        t = pic_text(p, b, size);
                         snprintf(b, sizeof b, "  LBA %" PRIu64 "-%" PRIu64, first, last);
                         pic_text(p, b, NULL);
                         snprintf(t->note, sizeof t->note, "%" PRIu64 " sectors, from %s at offset 0", r->length / ss,
@@ -227,9 +237,12 @@ static void picture_config(struct picture *p, const struct show_disk *s) {
         t = pic_text(p, "partition 1 = the volume", "?");
         snprintf(t->note, sizeof t->note, "from %s", c->volume);
         if (c->table == TABLE_GPT) {
+                char t512[SIZE_FORMAT_MAX], t4096[SIZE_FORMAT_MAX];
                 pic_boundary(p, "", NULL);
                 t = pic_text(p, "tail", "?");
-                snprintf(t->note, sizeof t->note, "16.5 KiB (512-byte sectors) or 20 KiB (4096), from the header file");
+                snprintf(t->note, sizeof t->note, "%s (512-byte sectors) or %s (4096), from the header file",
+                         size_format(layout_tail_sectors(TABLE_GPT, 512) * 512, t512, sizeof t512),
+                         size_format(layout_tail_sectors(TABLE_GPT, 4096) * 4096, t4096, sizeof t4096));
                 pic_text(p, "  backup entries, backup GPT header", NULL);
         }
         pic_boundary(p, "", "end");
@@ -280,7 +293,7 @@ void show_render_text(FILE *f, const struct show_disk *s) {
         fprintf(f, "%s\n", s->header_exists > 0 ? "" : s->header_exists == 0 ? " (not created yet)" : "");
 
         fprintf(f, "  table    %s, partition 1 at %s, type ", table_name(c->table), size_format(c->alignment, a, sizeof a));
-        const struct ptype *type = s->spec ? &s->spec->type : c->type_auto ? NULL : &c->type;
+        const struct ptype *type = s->spec ? &s->spec->partitions[0].type : c->type_auto ? NULL : &c->type;
         if (!type)
                 fputs("auto (from the filesystem)", f);
         else if (type->name)
@@ -288,15 +301,14 @@ void show_render_text(FILE *f, const struct show_disk *s) {
         else
                 fputs(type_code(c->table, type, t, sizeof t), f);
         if (s->spec && c->table == TABLE_GPT)
-                fprintf(f, ", name \"%s\"", str_escape(s->spec->partition_name, esc, sizeof esc));
+                fprintf(f, ", name \"%s\"", str_escape(s->spec->partitions[0].name, esc, sizeof esc));
         fprintf(f, "%s\n", c->read_only ? ", mapped read-only" : "");
 
         if (l) {
                 fprintf(f, "  disk     %s = %" PRIu64 " sectors of %" PRIu32 " bytes", size_format(layout_total_bytes(l), a, sizeof a),
                         l->total_sectors, l->sector_size);
                 if (l->table == TABLE_GPT)
-                        fprintf(f, ", usable LBAs %" PRIu64 "-%" PRIu64, 2 + l->entries_sectors,
-                                l->total_sectors - l->tail_sectors - 1);
+                        fprintf(f, ", usable LBAs %" PRIu64 "-%" PRIu64, l->first_usable_lba, l->last_usable_lba);
                 fputc('\n', f);
         }
         if (v && s->problem)
@@ -314,24 +326,26 @@ void show_render_text(FILE *f, const struct show_disk *s) {
         /* Table. */
         if (dm_live(s->dm)) {
                 fprintf(f, "  device-mapper table of /dev/mapper/%s (live, 512-byte units):\n", c->name);
-                for (unsigned i = 0; i < s->dm->table.n; i++)
-                        print_target(f, &s->dm->table.t[i]);
+                print_table(f, &s->dm->table, NULL);
                 if (!dm_live_matches(s))
                         fprintf(f, "  It differs from the layout above: 'partwrap check %s' says how.\n", c->name);
         } else if (l) {
-                struct dm_table dt;
-                layout_to_dm_table(l, "LOOP", "VOLUME", &dt);
+                _cleanup_(dm_table_done) struct dm_table dt = {};
+                struct dm_names names = { .layout = l, .header = "LOOP", .volumes = volume_placeholder };
                 fprintf(f, "  device-mapper table (512-byte units; LOOP = the header file on a loop device, VOLUME = %s):\n",
                         v ? v->devnode : c->volume);
-                for (unsigned i = 0; i < dt.n; i++)
-                        print_target(f, &dt.t[i]);
+                if (dmtable_build(l, 0, NULL, &dt) >= 0)
+                        print_table(f, &dt, &names);
         } else {
+                /* In 512-byte units: the tail's length depends on the sector size. */
                 uint64_t h = c->alignment >> SECTOR_SHIFT;
+                uint64_t t512 = layout_tail_sectors(c->table, 512), t4096 = layout_tail_sectors(c->table, 4096) * 8;
                 fputs("  device-mapper table once the volume is known (512-byte units; V = the volume's size in them):\n", f);
                 fprintf(f, "    0 %" PRIu64 " linear LOOP 0\n", h);
                 fprintf(f, "    %" PRIu64 " V linear VOLUME 0\n", h);
                 if (c->table == TABLE_GPT)
-                        fprintf(f, "    %" PRIu64 "+V 33 linear LOOP %" PRIu64 "    (40, not 33, with 4096-byte sectors)\n", h, h);
+                        fprintf(f, "    %" PRIu64 "+V %" PRIu64 " linear LOOP %" PRIu64 "    (%" PRIu64 ", not %" PRIu64
+                                ", with 4096-byte sectors)\n", h, t512, h, t4096, t512);
         }
 }
 
@@ -346,8 +360,10 @@ void show_render_json(struct json *j, const struct show_disk *s) {
         const struct disk_config *c = s->cfg;
         const struct layout *l = s->layout;
         const struct volume_info *v = s->vol;
-        char dev[DM_NAME_MAX + 16], t[GUID_STRING_MAX], line[160];
-        struct dm_table dt = { 0 };
+        char dev[DM_NAME_MAX + 16], t[GUID_STRING_MAX], line[DM_TARGET_LINE_MAX];
+        _cleanup_(dm_table_done) struct dm_table dt = {};
+        struct dm_names placeholders = { .layout = l, .header = "LOOP", .volumes = volume_placeholder };
+        const struct dm_names *names = NULL;
 
         snprintf(dev, sizeof dev, "/dev/mapper/%s", c->name);
         json_object_begin(j, NULL);
@@ -364,13 +380,13 @@ void show_render_json(struct json *j, const struct show_disk *s) {
         else
                 json_bool(j, "header_exists", s->header_exists > 0);
         json_string(j, "table_type", table_name(c->table));
-        const struct ptype *type = s->spec ? &s->spec->type : c->type_auto ? NULL : &c->type;
+        const struct ptype *type = s->spec ? &s->spec->partitions[0].type : c->type_auto ? NULL : &c->type;
         json_string(j, "partition_type", type ? ptype_describe(type, t, sizeof t) : "auto");
         json_string(j, "partition_type_code", type ? type_code(c->table, type, t, sizeof t) : NULL);
         json_bool(j, "read_only", c->read_only);
         json_uint_or_null(j, "sector_size", l, l ? l->sector_size : 0);
         json_uint(j, "partition_start", c->alignment);
-        json_uint_or_null(j, "partition_size", l, l ? l->volume_sectors * l->sector_size : 0);
+        json_uint_or_null(j, "partition_size", l, l ? layout_volume(l, 0)->length : 0);
         json_uint_or_null(j, "disk_size", l, l ? layout_total_bytes(l) : 0);
         json_uint_or_null(j, "header_bytes", l, l ? l->header_bytes : 0);
 
@@ -391,15 +407,14 @@ void show_render_json(struct json *j, const struct show_disk *s) {
         json_array_end(j);
 
         bool live = dm_live(s->dm);
+        const struct dm_table *table = &dt;
         if (live)
-                dt = s->dm->table;
-        else if (l)
-                layout_to_dm_table(l, "LOOP", "VOLUME", &dt);
+                table = &s->dm->table;
+        else if (l && dmtable_build(l, 0, NULL, &dt) >= 0)
+                names = &placeholders;
         json_array_begin(j, "table");
-        for (unsigned i = 0; i < dt.n; i++) {
-                snprintf(line, sizeof line, "%" PRIu64 " %" PRIu64 " linear %s", dt.t[i].start, dt.t[i].length, dt.t[i].params);
-                json_string(j, NULL, line);
-        }
+        for (size_t i = 0; i < table->n; i++)
+                json_string(j, NULL, dmtable_format(table, i, names, line, sizeof line));
         json_array_end(j);
         json_bool(j, "table_live", live);
         if (live)
@@ -429,7 +444,6 @@ struct show_obs {
  * cannot be known becomes a problem sentence; show itself never fails. */
 static void show_observe(const struct disk_config *c, struct show_obs *o) {
         _cleanup_free_ char *path = NULL;
-        char why[256];
         int r;
 
         r = probe_resolve(c->volume, NULL, &path);
@@ -450,18 +464,18 @@ static void show_observe(const struct disk_config *c, struct show_obs *o) {
                         .fstype = o->vol.fstype, .uuid = o->vol.uuid, .label = o->vol.label,
                 };
                 o->probed = true;
-                r = layout_compute(c->table, f.size_bytes, f.sector_size, c->alignment, &o->layout);
+                r = layout_compute(c->table, f.sector_size, c->alignment, &f.size_bytes, 1, &o->layout);
                 o->have_layout = r >= 0;
-                r = plan_build(c, &f, &o->plan);
-                o->planned = r >= 0;
+                struct plan_result p = plan_build(c, &f, &o->plan);
+                o->planned = p.status == PLAN_OK;
                 if (o->vol.ambivalent)
                         snprintf(o->problem, sizeof o->problem,
                                  "more than one filesystem signature on the volume (see wipefs -n); apply refuses it");
                 else if (o->vol.pttype)
                         snprintf(o->problem, sizeof o->problem,
                                  "the volume carries a partition table (%s); apply refuses it", o->vol.pttype);
-                else if (r < 0)
-                        snprintf(o->problem, sizeof o->problem, "%s", plan_strerror(r, c, &f, why, sizeof why));
+                else if (!o->planned)
+                        snprintf(o->problem, sizeof o->problem, "%s", p.message);
         }
 
         r = dm_get_state(c->name, &o->dm);
@@ -521,6 +535,9 @@ int cmd_show(const struct options *o, char **args, int n_args) {
                 }
                 first = false;
                 volume_info_free(&obs.vol);
+                layout_done(&obs.layout);
+                plan_done(&obs.plan);
+                dm_state_done(&obs.dm);
         }
         if (o->json) {
                 json_array_end(&j);

@@ -26,7 +26,7 @@ static int parse_devno(const char *s, dev_t *ret) {
         unsigned maj, min;
         int n = 0;
 
-        if (sscanf(s, "%u:%u%n", &maj, &min, &n) != 2 || (s[n] != '\0' && s[n] != ' '))
+        if (sscanf(s, "%u:%u%n", &maj, &min, &n) != 2 || s[n] != '\0')
                 return -EINVAL;
         *ret = makedev(maj, min);
         return 0;
@@ -53,9 +53,9 @@ static bool partwrap_dm(dev_t devno, char *name, size_t len) {
         return true;
 }
 
-/* Whether a partwrap disk among devno's holders reads its head or tail
- * from devno: every target but the second, which is the volume (dm.h,
- * layout_to_dm_table()). */
+/* Whether a partwrap disk among devno's holders reads its header file from
+ * devno: the device of its first target, the head (dmtable_build()), which
+ * also serves the gaps and the tail. */
 static bool header_device(dev_t devno, char *name, size_t len) {
         char p[64];
         struct dirent *de;
@@ -63,16 +63,13 @@ static bool header_device(dev_t devno, char *name, size_t len) {
         snprintf(p, sizeof p, "/sys/dev/block/%u:%u/holders", major(devno), minor(devno));
         _cleanup_(closedirp) DIR *d = opendir(p);
         while (d && (de = readdir(d))) {
-                struct dm_state s;
+                _cleanup_(dm_state_done) struct dm_state s = {};
                 dev_t h;
                 if (de->d_name[0] == '.' || class_devno(de->d_name, &h) < 0 || !partwrap_dm(h, name, len) ||
                     dm_get_state(name, &s) < 0)
                         continue;
-                for (unsigned i = 0; i < s.table.n; i++) {
-                        dev_t t;
-                        if (i != 1 && parse_devno(s.table.t[i].params, &t) == 0 && t == devno)
-                                return true;
-                }
+                if (s.table.n > 0 && s.table.t[0].dev == devno)
+                        return true;
         }
         return false;
 }
@@ -124,13 +121,14 @@ int stack_list_disks(struct stack_disk **ret) {
         if (!d)
                 return errno == ENOENT ? 0 : -errno;
         while ((de = readdir(d))) {
+                _cleanup_(dm_state_done) struct dm_state s = {};
                 struct stack_disk x = {};
-                struct dm_state s;
                 if (strncmp(de->d_name, "dm-", 3) != 0 || class_devno(de->d_name, &x.disk) < 0 ||
                     !partwrap_dm(x.disk, x.name, sizeof x.name) || dm_get_state(x.name, &s) < 0 || !s.ours ||
-                    s.devno != x.disk || s.table.n < 2 || parse_devno(s.table.t[0].params, &x.head) < 0 ||
-                    parse_devno(s.table.t[1].params, &x.volume) < 0)
+                    s.devno != x.disk || s.table.n < 2)
                         continue;
+                x.head = s.table.t[0].dev;
+                x.volume = s.table.t[1].dev;
                 struct stack_disk *l = reallocarray(list, (size_t) n + 1, sizeof *l);
                 if (!l)
                         return -ENOMEM;

@@ -17,13 +17,8 @@ void verify_report_add(struct verify_report *r, const char *fmt, ...) {
 }
 
 void table_write(const struct layout *l, const struct table_spec *spec, uint8_t *buf) {
-        memset(buf, 0, l->header_bytes);
-        table_write_zeroed(l, spec, buf);
-}
-
-void table_write_zeroed(const struct layout *l, const struct table_spec *spec, uint8_t *buf) {
         if (l->table == TABLE_GPT)
-                gpt_write(l, spec, buf, buf + layout_head_bytes(l));
+                gpt_write(l, spec, buf, buf + l->header_bytes - layout_tail_bytes(l));
         else
                 mbr_write(l, spec, buf);
 }

@@ -14,20 +14,27 @@
 #include "layout.h"
 #include "ptype.h"
 
-/* What goes into the table besides the layout. */
-struct table_spec {
+/* One partition: what goes into its entry besides its place. */
+struct table_partition {
         struct ptype type;         /* GPT needs PTYPE_HAS_GPT, MBR PTYPE_HAS_MBR */
-        guid_t disk_guid;          /* GPT */
-        guid_t partition_guid;     /* GPT */
-        char partition_name[4 * 36 + 1]; /* UTF-8, GPT; truncated to 36 UTF-16 units */
-        uint32_t disk_signature;   /* MBR */
+        guid_t guid;               /* GPT unique partition GUID */
+        char name[4 * 36 + 1];     /* UTF-8, GPT; truncated to 36 UTF-16 units */
 };
 
-/* Writes the whole header: head (layout_head_bytes) followed by tail
- * (layout_tail_bytes) into buf of l->header_bytes, zeroed first. */
+/* What goes into the table besides the layout: one partition per volume
+ * of the layout, in its order. */
+struct table_spec {
+        guid_t disk_guid;          /* GPT */
+        uint32_t disk_signature;   /* MBR */
+        size_t n_partitions;       /* the layout's n_volumes */
+        const struct table_partition *partitions;
+};
+
+/* Writes the whole header, as the header file holds it (head, gaps, tail),
+ * into buf of l->header_bytes, which must be all zeroes: a calloc'ed
+ * buffer stays unresident where nothing is written (the alignment
+ * padding). */
 void table_write(const struct layout *l, const struct table_spec *spec, uint8_t *buf);
-/* The same into a buffer that is already all zeroes. */
-void table_write_zeroed(const struct layout *l, const struct table_spec *spec, uint8_t *buf);
 void gpt_write(const struct layout *l, const struct table_spec *spec, uint8_t *head, uint8_t *tail);
 void mbr_write(const struct layout *l, const struct table_spec *spec, uint8_t *head);
 
@@ -38,7 +45,8 @@ void mbr_write(const struct layout *l, const struct table_spec *spec, uint8_t *h
 struct verify_report {
         unsigned n_problems;      /* may exceed VERIFY_MAX_PROBLEMS; extra messages dropped */
         char problems[VERIFY_MAX_PROBLEMS][VERIFY_MSG_MAX];
-        bool maps_volume;         /* partition 1 is exactly the volume (in a valid table) */
+        bool maps_volume;         /* partition k+1 is exactly volume k, for every volume
+                                   * (in a valid table) */
         bool primary_ok, backup_ok; /* GPT: each copy valid on its own */
         uint32_t disk_signature;  /* MBR signature found (guest may change it) */
 };
@@ -47,8 +55,8 @@ void verify_report_add(struct verify_report *r, const char *fmt, ...) __attribut
 
 /* Verify a header buffer of len bytes (head then tail, as read from the
  * header file) against the layout it must describe. Checks signatures,
- * CRCs, every LBA field, the entry array bounds, and that partition 1
- * starts at the head and is exactly as long as the volume. Changes a guest
+ * CRCs, every LBA field, the entry array bounds, and that each volume's
+ * partition starts and ends exactly where its region does. Changes a guest
  * may legitimately make (GUIDs, attributes, names, signatures, types) are
  * not problems. Returns the number of problems (0 = healthy). */
 unsigned table_verify(const struct layout *l, const uint8_t *buf, size_t len, struct verify_report *ret);

@@ -131,12 +131,12 @@ static void oracle_check(const struct layout *l, const uint8_t *buf, const struc
                 memcpy(&s32, buf + 446 + 8, 4);
                 memcpy(&n32, buf + 446 + 12, 4);
                 if (type == 0 || type == 0xee || type == 0x05 || type == 0x0f || type == 0x85 ||
-                    le32toh(s32) != l->head_sectors || le32toh(n32) != l->volume_sectors)
+                    le32toh(s32) != l->head_sectors || le32toh(n32) != layout_volume(l, 0)->length / l->sector_size)
                         abort();
         }
         if (l->table != TABLE_GPT || !r->maps_volume || !kernel_primary(l, buf, &start, &end))
                 return;
-        if (start != l->head_sectors || end != l->head_sectors + l->volume_sectors - 1)
+        if (start != l->head_sectors || end != l->head_sectors + layout_volume(l, 0)->length / l->sector_size - 1)
                 abort();
 }
 
@@ -163,7 +163,7 @@ static void gpt_fix_crcs(uint8_t *h, const uint8_t *entries, size_t room, uint32
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         struct verify_report r;
         uint64_t vol;
 
@@ -176,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint64_t align = layout_min_alignment(t, ss) + (uint64_t) (data[1] % 64) * ss;
         memcpy(&vol, data + 2, sizeof vol);
         vol = le64toh(vol) & ~(uint64_t) (ss - 1);
-        if (layout_compute(t, vol, ss, align, &l) < 0)
+        if (layout_compute(t, ss, align, &vol, 1, &l) < 0)
                 return 0;
         data += PREFIX_BYTES;
         size -= PREFIX_BYTES;
@@ -186,14 +186,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!buf)
                 abort();
         if (patch) {
-                struct table_spec spec = { 0 };
-                spec.type.flags = PTYPE_HAS_GPT | PTYPE_HAS_MBR;
-                spec.type.mbr = 0x07;
-                guid_derive("type", "fuzz", NULL, &spec.type.gpt);
+                struct table_partition part = { 0 };
+                struct table_spec spec = { .partitions = &part, .n_partitions = 1 };
+                part.type.flags = PTYPE_HAS_GPT | PTYPE_HAS_MBR;
+                part.type.mbr = 0x07;
+                guid_derive("type", "fuzz", NULL, &part.type.gpt);
                 guid_derive("disk", "fuzz", NULL, &spec.disk_guid);
-                guid_derive("partition", "fuzz", NULL, &spec.partition_guid);
+                guid_derive("partition", "fuzz", NULL, &part.guid);
                 spec.disk_signature = 0x12345678;
-                memcpy(spec.partition_name, "fuzz", 5);
+                memcpy(part.name, "fuzz", 5);
+                memset(buf, 0, l.header_bytes);
                 table_write(&l, &spec, buf);
                 if (size == 0 && table_verify(&l, buf, l.header_bytes, &r) != 0)
                         abort();

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "dmtable.h"
 #include "plan.h"
 #include "show.h"
 #include "util.h"
@@ -45,11 +46,13 @@ static void fixture_init(struct fixture *x, const char *name, const char *const 
         struct volume_facts f = {
                 .size_bytes = size, .sector_size = sector_size, .fstype = fstype, .uuid = x->vol.uuid, .label = label,
         };
-        assert_int_equal(plan_build(&x->cfg, &f, &x->plan), 0);
+        assert_int_equal(plan_build(&x->cfg, &f, &x->plan).status, PLAN_OK);
 }
 
 static void fixture_done(struct fixture *x) {
         disk_config_done(&x->cfg);
+        plan_done(&x->plan);
+        dm_table_done(&x->dm.table);
         volume_info_free(&x->vol);
 }
 
@@ -170,7 +173,7 @@ static void test_mbr_4k_live(void **state _unused_) {
 
         fixture_init(&x, "old", keys, 8192 * MiB, 4096, "vfat", NULL);
         x.dm = (struct dm_state) { .exists = true, .ours = true, .active = true, .read_only = true };
-        layout_to_dm_table(&x.plan.layout, "7:4", "253:3", &x.dm.table);
+        assert_int_equal(dmtable_build(&x.plan.layout, makedev(7, 4), (const dev_t[]) { makedev(253, 3) }, &x.dm.table), 0);
         struct show_disk s = {
                 .cfg = &x.cfg, .vol = &x.vol, .layout = &x.plan.layout, .spec = &x.plan.spec, .dm = &x.dm, .header_exists = 1,
         };
@@ -182,7 +185,7 @@ static void test_mbr_4k_live(void **state _unused_) {
         assert_non_null(strstr(json, "\"header_exists\":true"));
 
         /* The same device over another volume: said, not hidden. */
-        x.dm.table.t[1].params[2] = '4';
+        x.dm.table.t[1].dev = makedev(254, 3);
         free(text);
         text = render_text(&s);
         assert_non_null(strstr(text, "It differs from the layout above: 'partwrap check old' says how.\n"));

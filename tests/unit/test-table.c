@@ -12,7 +12,9 @@
 
 #include <cmocka.h>
 
-#include "dm.h"
+#include <sys/sysmacros.h>
+
+#include "dmtable.h"
 #include "gpt-format.h"
 #include "guid.h"
 #include "layout.h"
@@ -26,24 +28,37 @@
 
 static const char BASIC_DATA[] = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7";
 
-static struct table_spec spec_for(enum table_kind t) {
-        struct table_spec s = { 0 };
+static struct table_partition partition;
 
-        s.type.flags = t == TABLE_GPT ? PTYPE_HAS_GPT : PTYPE_HAS_MBR;
-        assert_int_equal(guid_parse(BASIC_DATA, &s.type.gpt), 0);
-        s.type.mbr = 0x07;
+static struct table_spec spec_for(enum table_kind t) {
+        struct table_spec s = { .partitions = &partition, .n_partitions = 1 };
+
+        partition = (struct table_partition) {};
+        partition.type.flags = t == TABLE_GPT ? PTYPE_HAS_GPT : PTYPE_HAS_MBR;
+        assert_int_equal(guid_parse(BASIC_DATA, &partition.type.gpt), 0);
+        partition.type.mbr = 0x07;
         guid_derive("disk", "t", "u", &s.disk_guid);
-        guid_derive("partition", "t", "u", &s.partition_guid);
+        guid_derive("partition", "t", "u", &partition.guid);
         s.disk_signature = 0x12345678;
-        snprintf(s.partition_name, sizeof s.partition_name, "Data");
+        snprintf(partition.name, sizeof partition.name, "Data");
         return s;
+}
+
+/* The layout of a disk of one volume into l, releasing what l held. */
+static int layout1(enum table_kind t, uint64_t vol, uint32_t ss, uint64_t alignment, struct layout *l) {
+        layout_done(l);
+        return layout_compute(t, ss, alignment, &vol, 1, l);
+}
+
+static uint64_t volume_sectors(const struct layout *l) {
+        return layout_volume(l, 0)->length / l->sector_size;
 }
 
 static uint8_t *make(enum table_kind t, uint64_t vol, uint32_t ss, struct layout *l) {
         struct table_spec s = spec_for(t);
 
-        assert_int_equal(layout_compute(t, vol, ss, MiB, l), 0);
-        uint8_t *buf = malloc(l->header_bytes);
+        assert_int_equal(layout1(t, vol, ss, MiB, l), 0);
+        uint8_t *buf = calloc(1, l->header_bytes);
         assert_non_null(buf);
         table_write(l, &s, buf);
         return buf;
@@ -55,11 +70,11 @@ static unsigned verify(const struct layout *l, const uint8_t *buf, struct verify
 
 static void test_layout_gpt_512(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
 
-        assert_int_equal(layout_compute(TABLE_GPT, 64 * MiB, 512, MiB, &l), 0);
+        assert_int_equal(layout1(TABLE_GPT, 64 * MiB, 512, MiB, &l), 0);
         assert_int_equal(l.head_sectors, 2048);
-        assert_int_equal(l.volume_sectors, 131072);
+        assert_int_equal(volume_sectors(&l), 131072);
         assert_int_equal(l.tail_sectors, 33);
         assert_int_equal(l.total_sectors, 2048 + 131072 + 33);
         /* 1 MiB plus 16.5 KiB, as the contract promises. */
@@ -71,13 +86,13 @@ static void test_layout_gpt_512(void **state) {
 
 static void test_layout_gpt_4096(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
 
-        assert_int_equal(layout_compute(TABLE_GPT, GiB + 7 * 4096, 4096, MiB, &l), 0);
+        assert_int_equal(layout1(TABLE_GPT, GiB + 7 * 4096, 4096, MiB, &l), 0);
         assert_int_equal(l.head_sectors, 256);
         assert_int_equal(l.tail_sectors, 5);
         assert_int_equal(l.entries_sectors, 4);
-        assert_int_equal(l.volume_sectors, GiB / 4096 + 7);
+        assert_int_equal(volume_sectors(&l), GiB / 4096 + 7);
         assert_int_equal(l.header_bytes, MiB + 5 * 4096);
         assert_int_equal(layout_min_alignment(TABLE_GPT, 4096), 6 * 4096);
         assert_int_equal(layout_min_alignment(TABLE_GPT, 512), 34 * 512);
@@ -86,80 +101,82 @@ static void test_layout_gpt_4096(void **state) {
 
 static void test_layout_odd_and_huge(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
 
-        assert_int_equal(layout_compute(TABLE_GPT, GiB + 7 * 512, 512, MiB, &l), 0);
-        assert_int_equal(l.volume_sectors, 2097159);
-        assert_int_equal(layout_compute(TABLE_GPT, 30 * TiB, 512, MiB, &l), 0);
+        assert_int_equal(layout1(TABLE_GPT, GiB + 7 * 512, 512, MiB, &l), 0);
+        assert_int_equal(volume_sectors(&l), 2097159);
+        assert_int_equal(layout1(TABLE_GPT, 30 * TiB, 512, MiB, &l), 0);
         assert_int_equal(l.total_sectors, 30 * TiB / 512 + 2048 + 33);
-        assert_int_equal(layout_compute(TABLE_GPT, 30 * TiB, 4096, MiB, &l), 0);
+        assert_int_equal(layout1(TABLE_GPT, 30 * TiB, 4096, MiB, &l), 0);
         assert_int_equal(l.total_sectors, 30 * TiB / 4096 + 256 + 5);
         /* 64-bit overflow of the disk in bytes. */
-        assert_int_equal(layout_compute(TABLE_GPT, UINT64_MAX - 4095, 4096, MiB, &l), -EFBIG);
+        assert_int_equal(layout1(TABLE_GPT, UINT64_MAX - 4095, 4096, MiB, &l), -EFBIG);
         /* Past the kernel's signed 64-bit offsets. */
-        assert_int_equal(layout_compute(TABLE_GPT, UINT64_C(1) << 63, 512, MiB, &l), -EFBIG);
+        assert_int_equal(layout1(TABLE_GPT, UINT64_C(1) << 63, 512, MiB, &l), -EFBIG);
 }
 
 static void test_layout_mbr_limit(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         const uint64_t max512 = (MBR_MAX_SECTORS - 2048) * 512;
 
-        assert_int_equal(layout_compute(TABLE_MBR, max512, 512, MiB, &l), 0);
+        assert_int_equal(layout1(TABLE_MBR, max512, 512, MiB, &l), 0);
         assert_int_equal(l.total_sectors, MBR_MAX_SECTORS);
         assert_int_equal(l.tail_sectors, 0);
         assert_int_equal(l.n_regions, 2);
         assert_int_equal(l.header_bytes, MiB);
-        assert_int_equal(layout_compute(TABLE_MBR, max512 + 512, 512, MiB, &l), -EFBIG);
-        assert_int_equal(layout_compute(TABLE_MBR, 3 * TiB, 512, MiB, &l), -EFBIG);
+        assert_int_equal(layout1(TABLE_MBR, max512 + 512, 512, MiB, &l), -EFBIG);
+        assert_int_equal(layout1(TABLE_MBR, 3 * TiB, 512, MiB, &l), -EFBIG);
         /* With 4096-byte sectors the limit is 16 TiB. */
-        assert_int_equal(layout_compute(TABLE_MBR, (MBR_MAX_SECTORS - 256) * 4096, 4096, MiB, &l), 0);
-        assert_int_equal(layout_compute(TABLE_MBR, (MBR_MAX_SECTORS - 255) * 4096, 4096, MiB, &l), -EFBIG);
+        assert_int_equal(layout1(TABLE_MBR, (MBR_MAX_SECTORS - 256) * 4096, 4096, MiB, &l), 0);
+        assert_int_equal(layout1(TABLE_MBR, (MBR_MAX_SECTORS - 255) * 4096, 4096, MiB, &l), -EFBIG);
 }
 
 static void test_layout_invalid(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
 
-        assert_int_equal(layout_compute(TABLE_GPT, 0, 512, MiB, &l), -EINVAL);
-        assert_int_equal(layout_compute(TABLE_GPT, 64 * MiB + 1, 512, MiB, &l), -EINVAL);
-        assert_int_equal(layout_compute(TABLE_GPT, 64 * MiB + 512, 4096, MiB, &l), -EINVAL);
-        assert_int_equal(layout_compute(TABLE_GPT, 64 * MiB, 1024, MiB, &l), -EINVAL);
-        assert_int_equal(layout_compute(TABLE_GPT, 64 * MiB, 512, 17408 - 512, &l), -EDOM);
-        assert_int_equal(layout_compute(TABLE_GPT, 64 * MiB, 512, 17408, &l), 0);
-        assert_int_equal(layout_compute(TABLE_GPT, 64 * MiB, 4096, 17408, &l), -EDOM);
-        assert_int_equal(layout_compute(TABLE_GPT, 64 * MiB, 4096, 6 * 4096, &l), 0);
-        assert_int_equal(layout_compute(TABLE_GPT, 64 * MiB, 512, MiB + 100, &l), -EDOM);
-        assert_int_equal(layout_compute(TABLE_GPT, 64 * MiB, 512, 2 * GiB, &l), -EDOM);
-        assert_int_equal(layout_compute(TABLE_MBR, 64 * MiB, 512, 512, &l), 0);
+        assert_int_equal(layout1(TABLE_GPT, 0, 512, MiB, &l), -EINVAL);
+        assert_int_equal(layout1(TABLE_GPT, 64 * MiB + 1, 512, MiB, &l), -EINVAL);
+        assert_int_equal(layout1(TABLE_GPT, 64 * MiB + 512, 4096, MiB, &l), -EINVAL);
+        assert_int_equal(layout1(TABLE_GPT, 64 * MiB, 1024, MiB, &l), -EINVAL);
+        assert_int_equal(layout1(TABLE_GPT, 64 * MiB, 512, 17408 - 512, &l), -EDOM);
+        assert_int_equal(layout1(TABLE_GPT, 64 * MiB, 512, 17408, &l), 0);
+        assert_int_equal(layout1(TABLE_GPT, 64 * MiB, 4096, 17408, &l), -EDOM);
+        assert_int_equal(layout1(TABLE_GPT, 64 * MiB, 4096, 6 * 4096, &l), 0);
+        assert_int_equal(layout1(TABLE_GPT, 64 * MiB, 512, MiB + 100, &l), -EDOM);
+        assert_int_equal(layout1(TABLE_GPT, 64 * MiB, 512, 2 * GiB, &l), -EDOM);
+        assert_int_equal(layout1(TABLE_MBR, 64 * MiB, 512, 512, &l), 0);
 }
 
 static void test_dm_table(void **state) {
         (void) state;
-        struct layout l;
-        struct dm_table t;
+        _cleanup_(layout_done) struct layout l = {};
+        _cleanup_(dm_table_done) struct dm_table t = {};
+        char line[DM_TARGET_LINE_MAX];
 
-        assert_int_equal(layout_compute(TABLE_GPT, 64 * MiB, 4096, MiB, &l), 0);
-        layout_to_dm_table(&l, "7:0", "254:3", &t);
+        assert_int_equal(layout1(TABLE_GPT, 64 * MiB, 4096, MiB, &l), 0);
+        assert_int_equal(dmtable_build(&l, makedev(7, 0), (const dev_t[]) { makedev(254, 3) }, &t), 0);
         assert_int_equal(t.n, 3);
         assert_int_equal(t.t[0].start, 0);
         assert_int_equal(t.t[0].length, 2048);
-        assert_string_equal(t.t[0].params, "7:0 0");
+        assert_string_equal(dmtable_format(&t, 0, NULL, line, sizeof line), "0 2048 linear 7:0 0");
         assert_int_equal(t.t[1].start, 2048);
         assert_int_equal(t.t[1].length, 131072);
-        assert_string_equal(t.t[1].params, "254:3 0");
+        assert_string_equal(dmtable_format(&t, 1, NULL, line, sizeof line), "2048 131072 linear 254:3 0");
         assert_int_equal(t.t[2].start, 2048 + 131072);
         assert_int_equal(t.t[2].length, 40);
-        assert_string_equal(t.t[2].params, "7:0 2048");
+        assert_string_equal(dmtable_format(&t, 2, NULL, line, sizeof line), "133120 40 linear 7:0 2048");
 
-        assert_int_equal(layout_compute(TABLE_MBR, 64 * MiB, 512, MiB, &l), 0);
-        layout_to_dm_table(&l, "LOOP", "VOLUME", &t);
+        dm_table_done(&t);
+        assert_int_equal(layout1(TABLE_MBR, 64 * MiB, 512, MiB, &l), 0);
+        assert_int_equal(dmtable_build(&l, 0, NULL, &t), 0);
         assert_int_equal(t.n, 2);
 }
 
 static void test_gpt_fields(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
         struct gpt_header h;
         struct gpt_entry e;
@@ -201,7 +218,7 @@ static void test_gpt_fields(void **state) {
 
 static void test_gpt_pmbr_capped(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         uint8_t *buf = make(TABLE_GPT, 3 * TiB, 512, &l);
         const struct mbr_sector *m = (const void *) buf;
         struct verify_report r;
@@ -219,7 +236,7 @@ static void test_round_trip(void **state) {
         for (unsigned i = 0; i < 4; i++)
                 for (uint32_t ss = 512; ss <= 4096; ss *= 8)
                         for (int t = TABLE_GPT; t <= TABLE_MBR; t++) {
-                                struct layout l;
+                                _cleanup_(layout_done) struct layout l = {};
                                 if (t == TABLE_MBR && sizes[i] / ss >= MBR_MAX_SECTORS - 2048)
                                         continue;
                                 uint8_t *buf = make(t, sizes[i], ss, &l);
@@ -231,7 +248,7 @@ static void test_round_trip(void **state) {
 
 static void test_same_input_same_bytes(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         uint8_t *a = make(TABLE_GPT, GiB, 512, &l), *b = make(TABLE_GPT, GiB, 512, &l);
 
         assert_memory_equal(a, b, l.header_bytes);
@@ -242,7 +259,7 @@ static void test_same_input_same_bytes(void **state) {
 /* Flipping any byte of either header or either entry array is noticed. */
 static void test_gpt_flip_every_byte(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
         const size_t ranges[4][2] = {
                 { 512, GPT_HEADER_BYTES },                    /* primary header */
@@ -279,7 +296,7 @@ static void fix_crcs(const struct layout *l, uint8_t *hdr, const uint8_t *entrie
 
 static void test_gpt_guest_changes_are_healthy(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
         uint8_t *ph = buf + 512, *bh = buf + MiB + 32 * 512;
         struct verify_report r;
@@ -308,7 +325,7 @@ static void test_gpt_guest_changes_are_healthy(void **state) {
 
 static void test_gpt_hostile_entry_counts(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
         uint8_t *ph = buf + 512;
         static const uint32_t nums[] = { 0, 129, 2048, 0x01000000, 0xFFFFFFFF };
@@ -354,7 +371,7 @@ static void test_gpt_hostile_entry_counts(void **state) {
  * judged "partition 1 still maps the volume" from the intact backup. */
 static void test_gpt_usable_primary_is_not_overruled_by_backup(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         struct verify_report r;
         struct { size_t field; uint64_t value; } bad[] = {
                 { offsetof(struct gpt_header, first_usable_lba), 33 },
@@ -412,7 +429,7 @@ static void test_gpt_usable_primary_is_not_overruled_by_backup(void **state) {
 
 static void test_gpt_corrupt_primary_and_backup(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         uint8_t *buf = make(TABLE_GPT, 64 * MiB, 4096, &l);
         struct verify_report r;
 
@@ -436,12 +453,12 @@ static void test_gpt_corrupt_primary_and_backup(void **state) {
 
 static void test_volume_changed_size(void **state) {
         (void) state;
-        struct layout l, grown, shrunk;
+        _cleanup_(layout_done) struct layout l = {}, grown = {}, shrunk = {};
         uint8_t *buf = make(TABLE_GPT, GiB, 512, &l);
         struct verify_report r;
 
-        assert_int_equal(layout_compute(TABLE_GPT, GiB + 512, 512, MiB, &grown), 0);
-        assert_int_equal(layout_compute(TABLE_GPT, GiB - 4096, 512, MiB, &shrunk), 0);
+        assert_int_equal(layout1(TABLE_GPT, GiB + 512, 512, MiB, &grown), 0);
+        assert_int_equal(layout1(TABLE_GPT, GiB - 4096, 512, MiB, &shrunk), 0);
         assert_int_not_equal(verify(&grown, buf, &r), 0);
         assert_false(r.maps_volume);
         assert_int_not_equal(verify(&shrunk, buf, &r), 0);
@@ -449,7 +466,7 @@ static void test_volume_changed_size(void **state) {
         free(buf);
 
         buf = make(TABLE_MBR, GiB, 512, &l);
-        assert_int_equal(layout_compute(TABLE_MBR, GiB + 512, 512, MiB, &grown), 0);
+        assert_int_equal(layout1(TABLE_MBR, GiB + 512, 512, MiB, &grown), 0);
         assert_int_not_equal(verify(&grown, buf, &r), 0);
         assert_non_null(strstr(r.problems[0], "did the volume change size?"));
         free(buf);
@@ -457,7 +474,7 @@ static void test_volume_changed_size(void **state) {
 
 static void test_truncated_header(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         uint8_t *buf = make(TABLE_GPT, GiB, 512, &l);
         struct verify_report r;
 
@@ -469,7 +486,7 @@ static void test_truncated_header(void **state) {
 
 static void test_mbr(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         uint8_t *buf = make(TABLE_MBR, GiB + 7 * 512, 512, &l);
         struct mbr_sector *m = (void *) buf;
         struct verify_report r;
@@ -517,7 +534,7 @@ static void test_mbr(void **state) {
  * msdos.c, Windows): a GPT counts only behind a protective MBR. */
 static void test_gpt_needs_protective_mbr(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
         struct mbr_sector *m = (void *) buf;
         struct verify_report r;
@@ -560,7 +577,7 @@ static void test_gpt_needs_protective_mbr(void **state) {
  * a bad boot indicator makes Linux ignore the table. */
 static void test_mbr_read_as_gpt(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         uint8_t *buf = make(TABLE_MBR, GiB, 512, &l);
         struct mbr_sector *m = (void *) buf;
         struct verify_report r;
@@ -642,14 +659,14 @@ static void test_guid(void **state) {
 
 static void test_partition_name_utf16(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = {};
         struct table_spec s = spec_for(TABLE_GPT);
         struct gpt_entry e;
 
-        assert_int_equal(layout_compute(TABLE_GPT, GiB, 512, MiB, &l), 0);
+        assert_int_equal(layout1(TABLE_GPT, GiB, 512, MiB, &l), 0);
         /* "Daten-ä-𝄞" then 40 more chars: truncated to 36 units, pair kept whole. */
-        snprintf(s.partition_name, sizeof s.partition_name, "%s", "D\xc3\xa4\xf0\x9d\x84\x9e" "abcdefghijklmnopqrstuvwxyz0123456789");
-        uint8_t *buf = malloc(l.header_bytes);
+        snprintf(partition.name, sizeof partition.name, "%s", "D\xc3\xa4\xf0\x9d\x84\x9e" "abcdefghijklmnopqrstuvwxyz0123456789");
+        uint8_t *buf = calloc(1, l.header_bytes);
         table_write(&l, &s, buf);
         memcpy(&e, buf + 1024, sizeof e);
         assert_int_equal(le16toh(e.partition_name[0]), 'D');
@@ -659,7 +676,8 @@ static void test_partition_name_utf16(void **state) {
         assert_int_equal(le16toh(e.partition_name[35]), '5');
 
         /* A surrogate pair that would straddle the end is left out whole. */
-        snprintf(s.partition_name, sizeof s.partition_name, "%s", "abcdefghijklmnopqrstuvwxyz012345678\xf0\x9d\x84\x9e");
+        snprintf(partition.name, sizeof partition.name, "%s", "abcdefghijklmnopqrstuvwxyz012345678\xf0\x9d\x84\x9e");
+        memset(buf, 0, l.header_bytes);
         table_write(&l, &s, buf);
         memcpy(&e, buf + 1024, sizeof e);
         assert_int_equal(le16toh(e.partition_name[34]), '8');

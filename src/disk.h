@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* One declared disk as a command walks it (reconcile.c), and the run of
+ * disks a command works on; report.c prints them. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cli.h"
+#include "config.h"
+#include "decide.h"
+#include "dmtable.h"
+#include "loop.h"
+#include "plan.h"
+#include "probe.h"
+#include "stack.h"
+#include "table.h"
+#include "wait.h"
+
+/* What the report says of a disk. */
+enum disk_state {
+        DISK_UNCHANGED,
+        DISK_CREATED,
+        DISK_WOULD_CREATE,
+        DISK_REMOVED,
+        DISK_WOULD_REMOVE,
+        DISK_ABSENT,
+        DISK_HEALTHY,
+        DISK_UNHEALTHY,
+        DISK_MISSING, /* nofail volume that did not appear: reported, not failed */
+        DISK_FAILED,
+};
+
+/* The fixed checks (config, volume, loop, dm, read, the header verdict)
+ * and every problem the header verifier can word. */
+#define MAX_CHECKS (VERIFY_MAX_PROBLEMS + 8)
+struct check_item {
+        const char *name;
+        bool ok;
+        char msg[VERIFY_MSG_MAX + 96];
+};
+
+struct disk {
+        const struct disk_config *cfg;
+        struct wait_item wait;
+        struct probe_exclude exclude; /* other disks' volumes: a tag names them only as a last resort */
+        int lock_fd;
+
+        /* observe: what is there */
+        struct observation obs;
+        struct volume_info vol;     /* devnode set once probed */
+        struct disk_plan plan;      /* layout and table contents; layout.n_regions > 0 once planned */
+        uint8_t *header;            /* the header file's bytes, while needed */
+        size_t header_len;
+        struct verify_report verify;
+        struct loop_dev live_loop;  /* obs.loop == LOOP_SEEN_RIGHT: the loop under the live table */
+        bool claimed;               /* resolved, probed, and the volume is this disk's */
+        bool header_seen;           /* the header file exists: header_dev/ino are its */
+        dev_t header_dev;
+        ino_t header_ino;
+
+        /* decide: what is wanted, what to do */
+        struct dm_table want;       /* the table as declared, over the live or new loop */
+        struct dm_names want_names; /* how to print want's devices that are not known yet */
+        const char *want_volume_name;
+        struct decision dec;
+
+        /* act */
+        struct loop_dev loop;       /* held open until device-mapper holds it */
+        bool header_created;
+
+        /* report */
+        enum disk_state state;
+        char error[512];
+        struct check_item checks[MAX_CHECKS];
+        unsigned n_checks;
+};
+
+static inline bool disk_planned(const struct disk *d) {
+        return d->plan.layout.n_regions > 0;
+}
+
+struct run {
+        const struct options *o;
+        struct config cfg;
+        struct disk *disks;
+        size_t n;
+        bool usage_error;
+        struct stack_disk *active; /* partwrap's active disks, configured or not */
+        size_t n_active;
+};
