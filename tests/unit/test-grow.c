@@ -507,7 +507,7 @@ static void test_grow_twice(void **state) {
 
 /* The driver for tests/offline/test-grow.sh. */
 static int tool(int argc, char **argv) {
-        struct grow_geometry g = { 0 };
+        struct grow_geometry g;
         unsigned long long ss, head, old_bytes, new_bytes;
         _cleanup_free_ uint8_t *buf = NULL, *out = NULL;
         struct grow_reason why;
@@ -523,9 +523,12 @@ static int tool(int argc, char **argv) {
                                      .head_sectors = head, .volume_sectors = old_bytes / ss };
 
         _cleanup_(fclosep) FILE *in = fopen(argv[2], "re");
-        if (!in || fseek(in, 0, SEEK_END) < 0 || (len = ftell(in)) <= 0 || fseek(in, 0, SEEK_SET) < 0 ||
-            !(buf = malloc((size_t) len)) || fread(buf, 1, (size_t) len, in) != (size_t) len) {
+        if (!in || fseek(in, 0, SEEK_END) < 0 || (len = ftell(in)) < 0 || fseek(in, 0, SEEK_SET) < 0) {
                 perror(argv[2]);
+                return 2;
+        }
+        if (len == 0 || !(buf = malloc((size_t) len)) || fread(buf, 1, (size_t) len, in) != (size_t) len) {
+                fprintf(stderr, "%s: empty, or cannot be read\n", argv[2]);
                 return 2;
         }
         int r = grow_header(&g, buf, (size_t) len, new_bytes, &out, &why);
