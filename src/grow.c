@@ -70,6 +70,14 @@ static void pmbr_grow(const struct layout *l, uint8_t *sector) {
         memcpy(sector, &m, sizeof m);
 }
 
+/* Bytes of the primary GPT's entry array, as its header says. */
+static uint64_t gpt_entries_len(const struct layout *l, const uint8_t *buf) {
+        struct gpt_header h;
+
+        memcpy(&h, buf + l->sector_size, sizeof h);
+        return (uint64_t) le32toh(h.num_partition_entries) * le32toh(h.sizeof_partition_entry);
+}
+
 static void gpt_grow(const struct layout *l, uint64_t volume_sectors, uint8_t *buf) {
         const uint32_t ss = l->sector_size;
         const uint64_t backup_header_lba = l->total_sectors - 1;
@@ -80,10 +88,10 @@ static void gpt_grow(const struct layout *l, uint64_t volume_sectors, uint8_t *b
         struct gpt_header h;
         struct gpt_entry p1;
 
-        /* The old primary verified: its entries are at LBA 2, and its
-         * array fits the tail's as well (the backup had the same CRC). */
+        /* The old primary verified (its entries are at LBA 2), and
+         * grow_header() checked that its array fits the tail. */
         memcpy(&h, primary, sizeof h);
-        size_t entries_len = (size_t) le32toh(h.num_partition_entries) * le32toh(h.sizeof_partition_entry);
+        size_t entries_len = (size_t) gpt_entries_len(l, buf);
         uint32_t header_size = le32toh(h.header_size);
 
         memcpy(&p1, entries, sizeof p1);
@@ -217,6 +225,14 @@ int grow_header(const struct grow_geometry *old, const uint8_t *header, size_t l
 
         if (table_verify(&ol, header, len, &r) > 0)
                 return refuse_old(&ol, old, header, len, &r, ret_why);
+        /* The primary's array may reach up to partition 1, the backup's
+         * only fills the tail; the verifier compared their CRCs, each over
+         * its own length, which a guest can make equal. The tail is where
+         * the primary's array is copied to. */
+        if (old->table == TABLE_GPT && gpt_entries_len(&ol, header) > ol.entries_sectors * ss)
+                return refuse(ret_why, GROW_HEADER_CORRUPT,
+                              "the primary GPT's entry array has %" PRIu64 " bytes, more than the backup's %" PRIu64,
+                              gpt_entries_len(&ol, header), ol.entries_sectors * ss);
 
         _cleanup_free_ uint8_t *buf = malloc(len);
         if (!buf)

@@ -447,6 +447,51 @@ static void test_corrupt_refused(void **state) {
         free(mbr);
 }
 
+/* The 4 bytes that, appended to data whose zlib CRC32 is crc, make it
+ * target: the table's top bytes are all distinct, so each step of the CRC
+ * can be undone from the end. */
+static void crc32_forge(uint32_t crc, uint32_t target, uint8_t out[4]) {
+        uint32_t table[256], reg = ~target;
+
+        for (uint32_t i = 0; i < 256; i++) {
+                uint32_t c = i;
+                for (int k = 0; k < 8; k++)
+                        c = c & 1 ? 0xEDB88320u ^ c >> 1 : c >> 1;
+                table[i] = c;
+        }
+        for (int n = 0; n < 4; n++) {
+                uint32_t j = 0;
+                while (table[j] >> 24 != reg >> 24)
+                        j++;
+                reg = (reg ^ table[j]) << 8 | j;
+        }
+        reg ^= ~crc;
+        for (int n = 0; n < 4; n++)
+                out[n] = (uint8_t) (reg >> 8 * n);
+}
+
+/* A guest makes the primary's array twice as long as the backup's, with the
+ * same CRC over each one's own length: the verifier cannot tell, the tail
+ * cannot hold it. Refused, never copied past the tail (ASan watches). */
+static void test_gpt_primary_array_too_long(void **state) {
+        (void) state;
+        struct layout l;
+        uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
+        uint8_t *entries = buf + 2 * 512, *primary = buf + 512;
+        const uint32_t num = htole32(2 * GPT_ENTRIES);
+        uint32_t crc = (uint32_t) crc32(0L, entries, GPT_ENTRIES_BYTES);
+
+        /* Entries 129..256 unused (zero type), but for the last 4 bytes. */
+        uint32_t part = (uint32_t) crc32(crc, entries + GPT_ENTRIES_BYTES, GPT_ENTRIES_BYTES - 4);
+        crc32_forge(part, crc, entries + 2 * GPT_ENTRIES_BYTES - 4);
+        assert_int_equal((uint32_t) crc32(0L, entries, 2 * GPT_ENTRIES_BYTES), crc);
+        memcpy(primary + offsetof(struct gpt_header, num_partition_entries), &num, 4);
+        set_crc(primary);
+        expect_verifies(&l, buf);
+        expect_refused(&l, buf, l.header_bytes, 128 * MiB, GROW_HEADER_CORRUPT, "32768 bytes, more than the backup's 16384");
+        free(buf);
+}
+
 /* An MBR record past the old end, where partition 1 would grow. */
 static void test_mbr_blocked(void **state) {
         (void) state;
@@ -560,6 +605,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_gpt_partition_moved),
                 cmocka_unit_test(test_mbr_partition_moved),
                 cmocka_unit_test(test_corrupt_refused),
+                cmocka_unit_test(test_gpt_primary_array_too_long),
                 cmocka_unit_test(test_mbr_blocked),
                 cmocka_unit_test(test_bad_geometry),
                 cmocka_unit_test(test_grow_twice),
