@@ -10,6 +10,8 @@ UNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/de
 UDEVRULESDIR ?= $(or $(shell pkg-config --variable=udevdir udev 2>/dev/null),/lib/udev)/rules.d
 MANDIR ?= $(DATADIR)/man
 BASHCOMPDIR ?= $(or $(shell pkg-config --variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
+# What the udev rule runs to reload partwrap@NAME.service on a change event.
+SYSTEMCTL ?= /usr/bin/systemctl
 
 CC ?= cc
 PKGS := devmapper blkid inih libudev uuid zlib
@@ -123,14 +125,15 @@ bench: partwrap
 	tests/bench/bench.sh
 
 # Units and the rule name the installed binary; the units share one
-# hardening block. The stamp holds the SBINDIR they were made for, so that
-# `make install SBINDIR=...` after a plain `make` makes them again.
+# hardening block. The stamp holds the SBINDIR (and the rule's SYSTEMCTL)
+# they were made for, so that `make install SBINDIR=...` after a plain
+# `make` makes them again.
 $(B)/sbindir.stamp: FORCE | $(B)
-	@echo '$(SBINDIR)' | cmp -s - $@ || echo '$(SBINDIR)' >$@
+	@echo '$(SBINDIR) $(SYSTEMCTL)' | cmp -s - $@ || echo '$(SBINDIR) $(SYSTEMCTL)' >$@
 $(B)/%: systemd/%.in systemd/hardening.conf $(B)/sbindir.stamp | $(B)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e '/@HARDENING@/{r systemd/hardening.conf' -e 'd}' $< >$@
 $(B)/70-partwrap.rules: udev/70-partwrap.rules $(B)/sbindir.stamp | $(B)
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSTEMCTL@|$(SYSTEMCTL)|g' $< >$@
 
 GENERATED := $(B)/partwrap.service $(B)/partwrap@.service $(B)/70-partwrap.rules
 

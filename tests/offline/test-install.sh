@@ -51,6 +51,11 @@ check "partwrap@.service runs /usr/sbin/partwrap" grep -qx 'ExecStart=/usr/sbin/
         "$root/usr/lib/systemd/system/partwrap@.service"
 check "the udev rule runs /usr/sbin/partwrap" grep -qF 'IMPORT{program}="/usr/sbin/partwrap udev-match' \
         "$root/usr/lib/udev/rules.d/70-partwrap.rules"
+check "the udev rule reloads partwrap@NAME.service on a change event" grep -qxF \
+        'ACTION=="change", ENV{PARTWRAP_UNITS}=="?*", RUN+="/usr/bin/systemctl --no-block reload-or-restart $env{PARTWRAP_UNITS}"' \
+        "$root/usr/lib/udev/rules.d/70-partwrap.rules"
+check "partwrap@.service reloads by applying again" grep -qx 'ExecReload=/usr/sbin/partwrap apply -- %I' \
+        "$root/usr/lib/systemd/system/partwrap@.service"
 check "no @PLACEHOLDER@ left in the installed text files" bash -c "! grep -rlI '@[A-Z][A-Z_]*@' '$root'"
 check "the installed binary runs" "$root/usr/sbin/partwrap" --version
 check "the installed man page renders" bash -c "man -l '$root/usr/share/man/man8/partwrap.8' 2>/dev/null | grep -q partwrap"

@@ -156,6 +156,65 @@ make_4k_volume() {
         echo "/dev/$dev"
 }
 
+# LVM2 (make_vg, make_lv): a volume group on a loop PV over a sparse image
+# in /tmp, with the host's lvm2 (Debian 12: 2.03, no lvmetad any more).
+# LVM reads an lvm.conf of the scenario's own ($LVM_SYSTEM_DIR, exported, so
+# that a scenario's lvextend reads it too): no dmeventd runs in the VM
+# (monitoring = 0); udevd does, and creates /dev/VG/LV as LVM expects with
+# udev_sync and udev_rules on (LVM waits for it on a cookie, as partwrap
+# does); no devices file and no PVs on LVs, whatever the host's lvm.conf
+# says. The udev rules of lvm2 run the system's lvm with its own
+# configuration; without systemd as PID 1 their autoactivation (systemd-run)
+# fails, harmlessly: lvcreate activates.
+export LVM_SYSTEM_DIR=/tmp/lvm LVM_SUPPRESS_FD_WARNINGS=1
+_lvm_conf() {
+        [ -f $LVM_SYSTEM_DIR/lvm.conf ] && return 0
+        mkdir -p $LVM_SYSTEM_DIR && cat >$LVM_SYSTEM_DIR/lvm.conf <<'EOC'
+devices {
+        use_devicesfile = 0
+        scan_lvs = 0
+}
+activation {
+        monitoring = 0
+        udev_sync = 1
+        udev_rules = 1
+}
+backup {
+        backup = 0
+        archive = 0
+}
+EOC
+}
+
+# make_vg [SIZE_MIB [NAME]]: the volume group NAME (pwvg) of SIZE_MIB (1024)
+# MiB on a loop PV over a sparse image. Prints NAME.
+make_vg() {
+        local size=${1:-1024} name=${2:-pwvg} img pv out
+        _lvm_conf && img=$(mktemp /tmp/pv.XXXXXX) && truncate -s "${size}M" "$img" &&
+                pv=$(losetup -f --show "$img") || return 1
+        out=$(timeout 60 vgcreate -q -y "$name" "$pv" 2>&1) || { printf 'vgcreate %s %s failed:\n%s\n' "$name" "$pv" "$out" >&2; return 1; }
+        settle
+        echo "$name"
+}
+
+# make_lv SIZE_MIB FSTYPE [LABEL]: a logical volume of SIZE_MIB MiB in pwvg
+# (made by make_vg on first use), named lv1, lv2, ..., with a filesystem and
+# $VOLUME_FILES, as make_volume makes them. Prints /dev/pwvg/lvN.
+make_lv() {
+        local vg=pwvg n out lv
+        _lvm_conf || return 1
+        vgs "$vg" >/dev/null 2>&1 || make_vg >/dev/null || return 1
+        n=$(($(lvs --noheadings "$vg" 2>/dev/null | wc -l) + 1))
+        out=$(timeout 60 lvcreate -q -y -W y -Z y -L "$1M" -n "lv$n" "$vg" 2>&1) ||
+                { printf 'lvcreate %s/lv%s failed:\n%s\n' "$vg" "$n" "$out" >&2; return 1; }
+        settle
+        lv=/dev/$vg/lv$n
+        [ -b "$lv" ] || { echo "make_lv: $lv did not appear" >&2; return 1; }
+        _mkfs "$lv" "$2" "${3:-}" && _populate "$lv" "$2" || return 1
+        settle
+        echo "$lv"
+}
+
 # hash_dev DEV: sha256 of the whole device (or file).
 hash_dev() { sha256sum <"$1" | cut -d' ' -f1; }
 
