@@ -36,7 +36,7 @@ static int refuse(struct grow_reason *ret_why, enum grow_code code, const char *
 /* The layout of the disk around a volume of volume_bytes, at the old
  * alignment. The one call into layout.h. */
 static int grow_layout(const struct grow_geometry *g, uint64_t volume_bytes, struct layout *ret) {
-        return layout_compute(g->table, volume_bytes, g->sector_size, g->head_sectors * g->sector_size, ret);
+        return layout_compute(g->table, g->sector_size, g->head_sectors * g->sector_size, &volume_bytes, 1, ret);
 }
 
 /* The CRC covers header_size bytes with its own field zeroed (UEFI 2.10
@@ -189,7 +189,7 @@ static int refuse_old(const struct layout *l, const struct grow_geometry *g, con
 int grow_header(const struct grow_geometry *old, const uint8_t *header, size_t len, uint64_t new_volume_bytes,
                 uint8_t **ret_header, struct grow_reason *ret_why) {
         const uint32_t ss = old->sector_size;
-        struct layout ol, nl;
+        _cleanup_(layout_done) struct layout ol = { 0 }, nl = { 0 };
         struct verify_report r;
         int k;
 

@@ -34,18 +34,24 @@ static const char BASIC_DATA[] = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7";
 static const char LINUX_FS[] = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
 
 /* A header as partwrap creates it: 1 MiB alignment, derived identifiers. */
-static uint8_t *make(enum table_kind t, uint64_t volume_bytes, uint32_t ss, struct layout *ret_l) {
-        struct table_spec s = { 0 };
+/* Sectors of partition 1's volume. */
+static uint64_t vol_sectors(const struct layout *l) {
+        return layout_volume(l, 0)->length / l->sector_size;
+}
 
-        s.type.flags = t == TABLE_GPT ? PTYPE_HAS_GPT : PTYPE_HAS_MBR;
-        assert_int_equal(guid_parse(BASIC_DATA, &s.type.gpt), 0);
-        s.type.mbr = 0x07;
+static uint8_t *make(enum table_kind t, uint64_t volume_bytes, uint32_t ss, struct layout *ret_l) {
+        struct table_partition p = { 0 };
+        struct table_spec s = { .n_partitions = 1, .partitions = &p };
+
+        p.type.flags = t == TABLE_GPT ? PTYPE_HAS_GPT : PTYPE_HAS_MBR;
+        assert_int_equal(guid_parse(BASIC_DATA, &p.type.gpt), 0);
+        p.type.mbr = 0x07;
         guid_derive("disk", "grow", "u", &s.disk_guid);
-        guid_derive("partition", "grow", "u", &s.partition_guid);
+        guid_derive("partition", "grow", "u", &p.guid);
         s.disk_signature = 0x12345678;
-        snprintf(s.partition_name, sizeof s.partition_name, "Data");
-        assert_int_equal(layout_compute(t, volume_bytes, ss, MiB, ret_l), 0);
-        uint8_t *buf = malloc(ret_l->header_bytes);
+        snprintf(p.name, sizeof p.name, "Data");
+        assert_int_equal(layout_compute(t, ss, MiB, (uint64_t[]) { volume_bytes }, 1, ret_l), 0);
+        uint8_t *buf = calloc(1, ret_l->header_bytes);
         assert_non_null(buf);
         table_write(ret_l, &s, buf);
         return buf;
@@ -54,7 +60,7 @@ static uint8_t *make(enum table_kind t, uint64_t volume_bytes, uint32_t ss, stru
 static struct grow_geometry geometry_of(const struct layout *l) {
         return (struct grow_geometry) {
                 .table = l->table, .sector_size = l->sector_size,
-                .head_sectors = l->head_sectors, .volume_sectors = l->volume_sectors,
+                .head_sectors = l->head_sectors, .volume_sectors = vol_sectors(l),
         };
 }
 
@@ -207,7 +213,7 @@ static void expect_verifies(const struct layout *l, const uint8_t *buf) {
 /* A header partwrap made, grown, is byte for byte the header partwrap
  * makes for the new size. */
 static void grow_fresh(enum table_kind t, uint32_t ss, uint64_t from, uint64_t to) {
-        struct layout ol, nl;
+        _cleanup_(layout_done) struct layout ol = { 0 }, nl = { 0 };
         uint8_t *old = make(t, from, ss, &ol), *want = make(t, to, ss, &nl);
         uint8_t *got = grow_ok(&ol, old, to);
 
@@ -230,14 +236,14 @@ static void test_fresh_equals_mkheader(void **state) {
 }
 
 static void gpt_guest(uint32_t ss) {
-        struct layout ol, nl;
+        _cleanup_(layout_done) struct layout ol = { 0 }, nl = { 0 };
         uint8_t *old = make(TABLE_GPT, 64 * MiB, ss, &ol);
         const uint64_t new_bytes = 128 * MiB;
 
         gpt_guest_edit(&ol, old);
         expect_verifies(&ol, old);
         uint8_t *got = grow_ok(&ol, old, new_bytes);
-        assert_int_equal(layout_compute(TABLE_GPT, new_bytes, ss, MiB, &nl), 0);
+        assert_int_equal(layout_compute(TABLE_GPT, ss, MiB, (uint64_t[]) { new_bytes }, 1, &nl), 0);
         expect_verifies(&nl, got);
 
         for (size_t off = 0; off < ol.header_bytes; off++)
@@ -264,7 +270,7 @@ static void gpt_guest(uint32_t ss) {
                 assert_int_equal(le64toh(p1.attributes), GUEST_ATTRS);
                 assert_int_equal(le16toh(p1.partition_name[6]), 0xE9);
                 assert_int_equal(le64toh(p1.starting_lba), nl.head_sectors);
-                assert_int_equal(le64toh(p1.ending_lba), nl.head_sectors + nl.volume_sectors - 1);
+                assert_int_equal(le64toh(p1.ending_lba), nl.head_sectors + vol_sectors(&nl) - 1);
                 assert_int_equal(le64toh(p2.ending_lba), nl.head_sectors - 1);
                 assert_int_equal(le64toh(h.my_lba), i == 0 ? 1 : nl.total_sectors - 1);
                 assert_int_equal(le64toh(h.alternate_lba), i == 0 ? nl.total_sectors - 1 : 1);
@@ -294,7 +300,7 @@ static void test_gpt_4096_guest_changes_survive(void **state) {
  * sector); its CRC covers all of it, before and after. */
 static void test_gpt_long_header(void **state) {
         (void) state;
-        struct layout ol, nl;
+        _cleanup_(layout_done) struct layout ol = { 0 }, nl = { 0 };
         uint8_t *old = make(TABLE_GPT, 64 * MiB, 512, &ol);
         uint8_t *hdr[2] = { old + 512, tail_of(&ol, old) + ol.entries_sectors * 512 };
         const uint32_t size = htole32(96);
@@ -307,7 +313,7 @@ static void test_gpt_long_header(void **state) {
         }
         expect_verifies(&ol, old);
         uint8_t *got = grow_ok(&ol, old, 65 * MiB);
-        assert_int_equal(layout_compute(TABLE_GPT, 65 * MiB, 512, MiB, &nl), 0);
+        assert_int_equal(layout_compute(TABLE_GPT, 512, MiB, (uint64_t[]) { 65 * MiB }, 1, &nl), 0);
         expect_verifies(&nl, got);
         free(old);
         free(got);
@@ -315,7 +321,7 @@ static void test_gpt_long_header(void **state) {
 
 static void test_mbr_guest_changes_survive(void **state) {
         (void) state;
-        struct layout ol, nl;
+        _cleanup_(layout_done) struct layout ol = { 0 }, nl = { 0 };
         uint8_t *old = make(TABLE_MBR, 64 * MiB, 512, &ol);
         struct mbr_sector m;
 
@@ -330,7 +336,7 @@ static void test_mbr_guest_changes_survive(void **state) {
         expect_verifies(&ol, old);
 
         uint8_t *got = grow_ok(&ol, old, 128 * MiB);
-        assert_int_equal(layout_compute(TABLE_MBR, 128 * MiB, 512, MiB, &nl), 0);
+        assert_int_equal(layout_compute(TABLE_MBR, 512, MiB, (uint64_t[]) { 128 * MiB }, 1, &nl), 0);
         expect_verifies(&nl, got);
         struct mbr_sector g;
         memcpy(&g, got, sizeof g);
@@ -354,7 +360,7 @@ static void test_mbr_guest_changes_survive(void **state) {
 
 static void test_sizes_refused(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = { 0 };
         uint8_t *buf = make(TABLE_GPT, 64 * MiB, 4096, &l);
 
         expect_refused(&l, buf, l.header_bytes, 64 * MiB - 4096, GROW_SHRINK, "shrank from 16384 to 16383 sectors");
@@ -368,12 +374,12 @@ static void test_sizes_refused(void **state) {
  * sector more is refused with the numbers. */
 static void test_mbr_limit(void **state) {
         (void) state;
-        struct layout l, nl;
+        _cleanup_(layout_done) struct layout l = { 0 }, nl = { 0 };
         uint8_t *buf = make(TABLE_MBR, TiB, 512, &l);
         const uint64_t fits = ((UINT64_C(1) << 32) - 2048) * 512;
 
         uint8_t *got = grow_ok(&l, buf, fits);
-        assert_int_equal(layout_compute(TABLE_MBR, fits, 512, MiB, &nl), 0);
+        assert_int_equal(layout_compute(TABLE_MBR, 512, MiB, (uint64_t[]) { fits }, 1, &nl), 0);
         expect_verifies(&nl, got);
         free(got);
         expect_refused(&l, buf, l.header_bytes, fits + 512, GROW_MBR_LIMIT, "at most 4294967296 sectors");
@@ -382,7 +388,7 @@ static void test_mbr_limit(void **state) {
 
 static void test_gpt_partition_moved(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = { 0 };
         uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
         struct gpt_entry p1 = entry(buf, &l, 0), e = p1;
 
@@ -409,7 +415,7 @@ static void test_gpt_partition_moved(void **state) {
 
 static void test_mbr_partition_moved(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = { 0 };
         uint8_t *buf = make(TABLE_MBR, 64 * MiB, 512, &l);
         struct mbr_sector m;
 
@@ -422,7 +428,7 @@ static void test_mbr_partition_moved(void **state) {
 
 static void test_corrupt_refused(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = { 0 };
         uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
 
         /* A flipped byte in the primary header: a guest would fall back
@@ -440,6 +446,7 @@ static void test_corrupt_refused(void **state) {
         buf[510] = 0;
         expect_refused(&l, buf, l.header_bytes, 128 * MiB, GROW_HEADER_CORRUPT, "protective MBR");
         free(buf);
+        layout_done(&l);
 
         uint8_t *mbr = make(TABLE_MBR, 64 * MiB, 512, &l);
         mbr[511] = 0;
@@ -475,7 +482,7 @@ static void crc32_forge(uint32_t crc, uint32_t target, uint8_t out[4]) {
  * cannot hold it. Refused, never copied past the tail (ASan watches). */
 static void test_gpt_primary_array_too_long(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = { 0 };
         uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
         uint8_t *entries = buf + 2 * 512, *primary = buf + 512;
         const uint32_t num = htole32(2 * GPT_ENTRIES);
@@ -495,7 +502,7 @@ static void test_gpt_primary_array_too_long(void **state) {
 /* An MBR record past the old end, where partition 1 would grow. */
 static void test_mbr_blocked(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = { 0 };
         uint8_t *buf = make(TABLE_MBR, 64 * MiB, 512, &l);
         struct mbr_sector m;
 
@@ -513,7 +520,7 @@ static void test_mbr_blocked(void **state) {
 
 static void test_bad_geometry(void **state) {
         (void) state;
-        struct layout l;
+        _cleanup_(layout_done) struct layout l = { 0 };
         uint8_t *buf = make(TABLE_GPT, 64 * MiB, 512, &l);
         struct grow_reason why;
         uint8_t *out = NULL;
@@ -535,12 +542,12 @@ static void test_bad_geometry(void **state) {
 /* Two grows in a row are one grow. */
 static void test_grow_twice(void **state) {
         (void) state;
-        struct layout l, ml;
+        _cleanup_(layout_done) struct layout l = { 0 }, ml = { 0 };
         uint8_t *old = make(TABLE_GPT, 64 * MiB, 512, &l);
 
         gpt_guest_edit(&l, old);
         uint8_t *mid = grow_ok(&l, old, 100 * MiB);
-        assert_int_equal(layout_compute(TABLE_GPT, 100 * MiB, 512, MiB, &ml), 0);
+        assert_int_equal(layout_compute(TABLE_GPT, 512, MiB, (uint64_t[]) { 100 * MiB }, 1, &ml), 0);
         uint8_t *twice = grow_ok(&ml, mid, 200 * MiB);
         uint8_t *once = grow_ok(&l, old, 200 * MiB);
         assert_memory_equal(twice, once, l.header_bytes);
