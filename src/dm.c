@@ -555,6 +555,17 @@ int dm_table_swap(const char *name, const struct dm_table *table, bool read_only
         return r < 0 ? r : q;
 }
 
+int dm_resume_old(const char *name) {
+        struct dm_batch b;
+        int r, q;
+
+        clear_inactive(name);
+        dm_batch_begin(&b);
+        r = batch_resume(&b, name);
+        q = dm_batch_end(&b);
+        return r < 0 ? r : q;
+}
+
 void dm_table_done(struct dm_table *t) {
         free(t->t);
         *t = (struct dm_table) {};

@@ -104,5 +104,9 @@ int dm_remove(const char *name);
 int dm_table_swap(const char *name, const struct dm_table *table, bool read_only, int (*suspended)(void *userdata),
                   void *userdata);
 
+/* Resumes a device of ours with its live table, dropping an inactive one:
+ * what a dm_table_swap() killed while suspended left. Returns: 0, or -errno. */
+int dm_resume_old(const char *name);
+
 /* The number of dm_udev_wait calls made so far (benchmarks report it). */
 extern unsigned dm_udev_waits;

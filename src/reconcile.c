@@ -717,6 +717,24 @@ static void apply_disk(struct run *run, struct disk *d) {
         const struct disk_config *c = d->cfg;
 
         observe(run, d, OBSERVE_APPLY);
+        /* A grow killed while the disk was suspended: under the disk's lock
+         * no other partwrap swaps, so the disk goes on with its old table
+         * (the new one may miss a guest's write) and the grow starts over. */
+        if (d->obs.dm_known && d->obs.dm.exists && d->obs.dm.ours && d->obs.dm.suspended && !run->o->dry_run) {
+                int r = dm_resume_old(c->name);
+                if (r < 0) {
+                        disk_fail(d, "/dev/mapper/%s is suspended and cannot be resumed: %s", c->name, strerror(-r));
+                        return;
+                }
+                log_warn("%s: /dev/mapper/%s was left suspended (by a partwrap killed while growing it?); resumed",
+                         c->name, c->name);
+                dm_state_done(&d->obs.dm);
+                observe_dm(d);
+                if (d->obs.dm_known) {
+                        observe_loop(d);
+                        observe_resize(d);
+                }
+        }
         /* A grow killed after its swap: its header takes its name now,
          * and the disk is looked at again. */
         if (d->obs.loop == LOOP_SEEN_GROW_TEMP && !run->o->dry_run) {
