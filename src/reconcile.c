@@ -5,10 +5,13 @@
  *
  *   observe   volume (resolved, probed read-only), plan (layout and table
  *             from config + volume), header file (read and verified), dm
- *             device (state and live table), loop under the live table
- *   decide    decide.c, pure: none, create, refuse or remove, and why
+ *             device (state and live table), loop under the live table,
+ *             and whether the volume changed size under a live disk
+ *   decide    decide.c, pure: none, create, swap-table, refuse or remove,
+ *             and why
  *   act       apply: create header, acquire loop, create dm devices in one
- *             udev batch; stop: remove; check and --dry-run: report only
+ *             udev batch; grow a live disk (act_grow); stop: remove; check
+ *             and --dry-run: report only
  *
  * An apply with nothing to do only reads: no ioctl that changes state, so
  * no uevent. report.c prints the outcome. */

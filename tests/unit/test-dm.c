@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dm.c against the kernel: a device created over one loop device, its
  * table read back typed, then swapped in one step for a table over
- * another (dm_table_swap(), which live grow will use), and a swap the
- * kernel refuses leaving the live table as it was, not suspended. Needs
+ * another (dm_table_swap(), as live grow uses it), a swap the kernel
+ * refuses and one the caller refuses while suspended leaving the live
+ * table as it was, not suspended. Needs
  * root, device-mapper and loop devices; exits 77 (skipped) without them.
  * tests/vm/scenarios/31-table-swap.sh runs it in the VM. */
 #include <errno.h>
