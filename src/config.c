@@ -26,6 +26,7 @@ enum key {
         KEY_READ_ONLY,
         KEY_TIMEOUT,
         KEY_NOFAIL,
+        KEY_GROW,
 };
 
 static const char *const key_names[] = {
@@ -41,6 +42,7 @@ static const char *const key_names[] = {
         [KEY_READ_ONLY] = "read-only",
         [KEY_TIMEOUT] = "timeout",
         [KEY_NOFAIL] = "nofail",
+        [KEY_GROW] = "grow",
 };
 #define N_KEYS ARRAY_SIZE(key_names)
 
@@ -266,10 +268,11 @@ static int disk_set(struct disk_config *d, enum key k, const char *v, char *err,
                 return 0;
         case KEY_READ_ONLY:
         case KEY_NOFAIL:
+        case KEY_GROW:
                 r = parse_boolean(v);
                 if (r < 0)
                         return set_error(err, err_len, r, "%s must be yes or no (true/false, on/off, 1/0), not '%s'", key_names[k], v);
-                *(k == KEY_READ_ONLY ? &d->read_only : &d->nofail) = r;
+                *(k == KEY_READ_ONLY ? &d->read_only : k == KEY_NOFAIL ? &d->nofail : &d->grow) = r;
                 return 0;
         case KEY_TIMEOUT:
                 r = parse_uint(v, 10, TIMEOUT_MAX, &u);
@@ -320,6 +323,7 @@ int config_disk_init(struct disk_config *d, const char *name, char *err, size_t 
                 .type_auto = true,
                 .alignment = ALIGNMENT_DEFAULT,
                 .timeout = TIMEOUT_DEFAULT,
+                .grow = true,
         };
         int r = set_string(&d->name, name, err, err_len);
         if (r < 0)

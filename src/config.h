@@ -38,6 +38,7 @@ struct disk_config {
         bool read_only;
         unsigned timeout;  /* seconds */
         bool nofail;
+        bool grow;         /* a live disk follows its volume when it grows */
 };
 
 /* Where a section name was first declared, valid or not. */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,8 +22,8 @@ static struct decision refuse(const struct reason *r) {
         return (struct decision) { .action = ACTION_REFUSE, .reason = *r };
 }
 
-/* An existing device of ours against the declaration: NONE, or REFUSE
- * with the first difference. The checks that need no table come first: a
+/* An existing device of ours against the declaration: NONE, SWAP_TABLE
+ * for a volume that grew, or REFUSE with the first difference. The checks that need no table come first: a
  * device without one, or suspended, is not to be compared. */
 static struct decision decide_live(const struct desired *want, const struct observation *seen) {
         const struct dm_state *dm = &seen->dm;
@@ -33,9 +34,21 @@ static struct decision decide_live(const struct desired *want, const struct obse
                 return decision(ACTION_REFUSE, REASON_DM_SUSPENDED, "is suspended");
         if (dm->foreign_target)
                 return decision(ACTION_REFUSE, REASON_DM_NOT_LINEAR, "has a target that is not linear");
+        if (seen->loop == LOOP_SEEN_GROW_TEMP)
+                return decision(ACTION_REFUSE, REASON_GROW_UNFINISHED, "reads its head from the new header of a grow "
+                                "that did not finish ('partwrap apply' finishes it)");
         if (seen->loop != LOOP_SEEN_RIGHT)
                 return decision(ACTION_REFUSE, REASON_DM_LOOP, "does not read its head from a loop device bound to %s",
                                 want->header);
+        /* The volume grew or shrank under a disk that was right for it:
+         * growing keeps the guest's table, shrinking would cut its data. */
+        if (seen->volume_resized && seen->volume_bytes < seen->live_volume_bytes)
+                return decision(ACTION_REFUSE, REASON_VOLUME_SHRUNK, "has partition 1 of %" PRIu64 " bytes, but the volume "
+                                "has %" PRIu64 " bytes now: it shrank, refusing to cut the disk", seen->live_volume_bytes,
+                                seen->volume_bytes);
+        if (seen->volume_resized)
+                return decision(want->grow ? ACTION_SWAP_TABLE : ACTION_NONE, REASON_GROWABLE, "growable: partition 1 has "
+                                "%" PRIu64 " bytes, the volume %" PRIu64, seen->live_volume_bytes, seen->volume_bytes);
         if (!want->table || !dm_table_equal(&dm->table, want->table))
                 return decision(ACTION_REFUSE, REASON_DM_TABLE, "has a table that differs from the declaration");
         if (dm->read_only != want->read_only)

@@ -11,14 +11,15 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "dm.h"
 
 enum action {
         ACTION_NONE,       /* as wanted already */
         ACTION_CREATE,     /* header if missing, loop, dm device */
-        ACTION_SWAP_TABLE, /* ours, live, to be given a new table in one step (dm_table_swap());
-                            * nothing asks for it yet: live grow will */
+        ACTION_SWAP_TABLE, /* ours, live, its volume grew: a grown header and table in one step
+                            * (dm_table_swap()) */
         ACTION_REFUSE,     /* cannot, or must not: the reason says why */
         ACTION_REMOVE,     /* stop: remove the dm device */
 };
@@ -41,6 +42,9 @@ enum reason_code {
         REASON_HEADER_CORRUPT,  /* does not map the volume; message: the first problem */
         REASON_VOLUME_READ_ONLY,
         REASON_VOLUME_BUSY,     /* held open exclusively, or cannot be opened; whole sentence */
+        REASON_GROWABLE,        /* live, the volume grew: SWAP_TABLE, or NONE when not to grow */
+        REASON_VOLUME_SHRUNK,   /* live, the volume is smaller than partition 1 */
+        REASON_GROW_UNFINISHED, /* the head is read from the new header of a grow cut short */
 };
 
 #define REASON_MSG_MAX 512
@@ -51,7 +55,12 @@ struct reason {
 
 enum volume_seen { VOLUME_SEEN_OK, VOLUME_SEEN_MISSING, VOLUME_SEEN_BAD };
 enum header_seen { HEADER_SEEN_ABSENT, HEADER_SEEN_VALID, HEADER_SEEN_CORRUPT, HEADER_SEEN_BAD };
-enum loop_seen { LOOP_SEEN_NONE, LOOP_SEEN_RIGHT, LOOP_SEEN_WRONG };
+enum loop_seen {
+        LOOP_SEEN_NONE,
+        LOOP_SEEN_RIGHT,
+        LOOP_SEEN_WRONG,
+        LOOP_SEEN_GROW_TEMP, /* bound to the new header of a grow cut short before its rename */
+};
 
 /* What observe() found for one disk. Each part is only as deep as the
  * command looked (stop looks at device-mapper only). */
@@ -69,12 +78,17 @@ struct observation {
         struct reason dm_problem;
         struct dm_state dm;
         enum loop_seen loop;          /* the live table's head, when ours and live */
+        /* The live table is the layout of a volume of live_volume_bytes
+         * over the right loop, and the volume now has volume_bytes. */
+        bool volume_resized;
+        uint64_t live_volume_bytes, volume_bytes;
 };
 
 /* What the declaration wants of one disk. */
 struct desired {
         bool present;                 /* apply: the disk; stop: none */
         bool read_only;
+        bool grow;                    /* a grown volume is to be grown into (apply, grow = yes) */
         const char *header;           /* the header file's path, for reasons */
         const struct dm_table *table; /* the layout over the live loop; NULL when none */
 };

@@ -32,6 +32,9 @@ enum disk_state {
         DISK_UNHEALTHY,
         DISK_MISSING, /* nofail volume that did not appear: reported, not failed */
         DISK_FAILED,
+        DISK_GROWABLE,   /* apply, grow = no: the volume grew, the disk did not */
+        DISK_GROWN,
+        DISK_WOULD_GROW,
 };
 
 /* The fixed checks (config, volume, loop, dm, read, the header verdict)
@@ -57,6 +60,7 @@ struct disk {
         size_t header_len;
         struct verify_report verify;
         struct loop_dev live_loop;  /* obs.loop == LOOP_SEEN_RIGHT: the loop under the live table */
+        struct layout live_layout;  /* obs.volume_resized: the layout the live table maps */
         bool claimed;               /* resolved, probed, and the volume is this disk's */
         bool header_seen;           /* the header file exists: header_dev/ino are its */
         dev_t header_dev;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "dm.h"
+#include "fault.h"
 #include "util.h"
 
 static_assert(sizeof(DM_UUID_PREFIX) - 1 + DM_PARTWRAP_NAME_MAX < DM_UUID_LEN, "uuid must fit");
@@ -487,7 +488,8 @@ static int batch_resume(struct dm_batch *b, const char *name) {
         return dm_task_run(t) ? 0 : task_errno(t);
 }
 
-int dm_table_swap(const char *name, const struct dm_table *table, bool read_only) {
+int dm_table_swap(const char *name, const struct dm_table *table, bool read_only, int (*suspended)(void *userdata),
+                  void *userdata) {
         _cleanup_(dm_task_destroyp) struct dm_task *load = NULL, *suspend = NULL;
         struct dm_batch b;
         int r, q;
@@ -513,12 +515,25 @@ int dm_table_swap(const char *name, const struct dm_table *table, bool read_only
                 return r;
         if (!dm_task_run(load))
                 return task_errno(load);
+        fault_point("swap-loaded");
 
         /* 2. Suspend: in-flight I/O completes, new I/O waits. No uevent. */
         suspend = dm_task_create(DM_DEVICE_SUSPEND);
         if (!suspend || !dm_task_set_name(suspend, name) || !dm_task_run(suspend)) {
                 r = suspend ? task_errno(suspend) : -ENOMEM;
                 clear_inactive(name);
+                return r;
+        }
+
+        /* 2b. The caller's look at the world while no I/O reaches the
+         * device: a refusal keeps the old table. */
+        r = suspended ? suspended(userdata) : 0;
+        if (r != 0) {
+                clear_inactive(name);
+                dm_batch_begin(&b);
+                if (batch_resume(&b, name) < 0)
+                        log_debug("%s: could not resume the old table", name);
+                (void) dm_batch_end(&b);
                 return r;
         }
 
@@ -536,6 +551,17 @@ int dm_table_swap(const char *name, const struct dm_table *table, bool read_only
                 if (batch_resume(&b, name) < 0)
                         log_debug("%s: could not resume the old table either", name);
         }
+        q = dm_batch_end(&b);
+        return r < 0 ? r : q;
+}
+
+int dm_resume_old(const char *name) {
+        struct dm_batch b;
+        int r, q;
+
+        clear_inactive(name);
+        dm_batch_begin(&b);
+        r = batch_resume(&b, name);
         q = dm_batch_end(&b);
         return r < 0 ? r : q;
 }

@@ -95,9 +95,18 @@ int dm_remove(const char *name);
  * sees the old table or the new one, never a mix. When the kernel refuses
  * the new table, at load or at resume, the device goes on with the old
  * one (the inactive table is cleared, the device resumed).
- * Returns: 0; -EINVAL (bad table, a segment past its device's end); -EBUSY
+ * suspended, if not NULL, is called while the device is suspended with the
+ * new table loaded: 0 goes on to resume with it; anything else resumes the
+ * old table and is returned (a caller that must see something unchanged
+ * before the swap looks here).
+ * Returns: 0; suspended()'s refusal; -EINVAL (bad table, a segment past its device's end); -EBUSY
  * (a target device held exclusively); -ENXIO (no such device); or -errno. */
-int dm_table_swap(const char *name, const struct dm_table *table, bool read_only);
+int dm_table_swap(const char *name, const struct dm_table *table, bool read_only, int (*suspended)(void *userdata),
+                  void *userdata);
+
+/* Resumes a device of ours with its live table, dropping an inactive one:
+ * what a dm_table_swap() killed while suspended left. Returns: 0, or -errno. */
+int dm_resume_old(const char *name);
 
 /* The number of dm_udev_wait calls made so far (benchmarks report it). */
 extern unsigned dm_udev_waits;

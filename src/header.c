@@ -306,3 +306,54 @@ int header_read(const char *path, uint8_t **ret_buf, size_t *ret_len) {
         *ret_len = got;
         return 0;
 }
+
+/* The new header of a live grow: ".NAME.grow" next to NAME. One fixed
+ * name, so that the next apply finds what a killed grow left, by name
+ * (a stale file) or by the loop bound to it (a swap done, the rename
+ * not). */
+char *header_grow_temp_path(const char *path) {
+        const char *slash = strrchr(path, '/');
+        int dir_len = slash ? (int) (slash - path + 1) : 0;
+
+        return strdup_printf("%.*s.%.*s.grow", dir_len, path, TEMP_BASE_MAX, path + dir_len);
+}
+
+int header_write_temp(const char *tmp, const uint8_t *buf, size_t len) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        /* A grow cut short before its swap left it; the caller holds the
+         * disk's lock and knows that no live table reads it. */
+        if (unlink(tmp) < 0 && errno != ENOENT)
+                return -errno;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        r = tmpfile_fill(fd, buf, len);
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        return 0;
+}
+
+int header_replace(const char *tmp, const char *path) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dirfd = -EBADF;
+        const char *base;
+        int r;
+
+        r = path_split(path, &dir, &base);
+        if (r < 0)
+                return r;
+        dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
+        if (rename(tmp, path) < 0)
+                return -errno;
+        fault_point("grow-renamed");
+        /* The new name is durable only once the directory is. */
+        if (fsync(dirfd) < 0)
+                return -errno;
+        return 0;
+}

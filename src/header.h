@@ -21,3 +21,12 @@ int header_create(const char *path, const uint8_t *buf, size_t len);
  * is a symlink); -EISDIR / -EINVAL (not a regular file); -EFBIG (larger than
  * HEADER_FILE_MAX); or -errno. */
 int header_read(const char *path, uint8_t **ret_buf, size_t *ret_len);
+
+/* Live grow's new header file: its path next to path (malloc'ed, NULL
+ * on allocation failure); written there with exactly len bytes of buf,
+ * mode 0600, fsync'ed, replacing a file a grow left at that name
+ * (header_write_temp); renamed over path, the directory fsync'ed
+ * (header_replace). Returns: 0, or -errno. */
+char *header_grow_temp_path(const char *path);
+int header_write_temp(const char *tmp, const uint8_t *buf, size_t len);
+int header_replace(const char *tmp, const char *path);

@@ -5,10 +5,13 @@
  *
  *   observe   volume (resolved, probed read-only), plan (layout and table
  *             from config + volume), header file (read and verified), dm
- *             device (state and live table), loop under the live table
- *   decide    decide.c, pure: none, create, refuse or remove, and why
+ *             device (state and live table), loop under the live table,
+ *             and whether the volume changed size under a live disk
+ *   decide    decide.c, pure: none, create, swap-table, refuse or remove,
+ *             and why
  *   act       apply: create header, acquire loop, create dm devices in one
- *             udev batch; stop: remove; check and --dry-run: report only
+ *             udev batch; grow a live disk (act_grow); stop: remove; check
+ *             and --dry-run: report only
  *
  * An apply with nothing to do only reads: no ioctl that changes state, so
  * no uevent. report.c prints the outcome. */
@@ -24,6 +27,7 @@
 #include "disk.h"
 #include "dm.h"
 #include "fault.h"
+#include "grow.h"
 #include "header.h"
 #include "reconcile.h"
 #include "report.h"
@@ -78,6 +82,7 @@ static void disk_done(struct disk *d) {
         dm_state_done(&d->obs.dm);
         dm_table_done(&d->want);
         loop_dev_close(&d->loop);
+        layout_done(&d->live_layout);
         closep(&d->lock_fd);
 }
 
@@ -220,6 +225,19 @@ static int claim_header(const struct run *run, struct disk *d, struct reason *wh
         return 0;
 }
 
+/* Verifies the header bytes read against a layout. */
+static void header_verify(struct disk *d, const struct layout *l) {
+        table_verify(l, d->header, d->header_len, &d->verify);
+        if (d->verify.maps_volume)
+                d->obs.header = HEADER_SEEN_VALID;
+        else {
+                d->obs.header = HEADER_SEEN_CORRUPT;
+                set_reason(&d->obs.header_problem, REASON_HEADER_CORRUPT, "header %s does not describe %s: %s",
+                           d->cfg->header, d->vol.devnode,
+                           d->verify.n_problems ? d->verify.problems[0] : "partition 1 is not the volume");
+        }
+}
+
 /* Reads and verifies the header file, if it exists. */
 static void observe_header(const struct run *run, struct disk *d) {
         const char *path = d->cfg->header;
@@ -242,14 +260,7 @@ static void observe_header(const struct run *run, struct disk *d) {
                            : r == -EFBIG ? "is far too large to be a header" : strerror(-r));
                 return;
         }
-        table_verify(&d->plan.layout, d->header, d->header_len, &d->verify);
-        if (d->verify.maps_volume)
-                d->obs.header = HEADER_SEEN_VALID;
-        else {
-                d->obs.header = HEADER_SEEN_CORRUPT;
-                set_reason(why, REASON_HEADER_CORRUPT, "header %s does not describe %s: %s", path, d->vol.devnode,
-                           d->verify.n_problems ? d->verify.problems[0] : "partition 1 is not the volume");
-        }
+        header_verify(d, &d->plan.layout);
 }
 
 static void observe_dm(struct disk *d) {
@@ -274,8 +285,52 @@ static void observe_loop(struct disk *d) {
         /* The head target reads the loop from offset 0. */
         if (live->n == 0 || live->t[0].offset != 0)
                 return;
-        if (loop_check(live->t[0].dev, d->cfg->header, d->plan.layout.sector_size, &d->live_loop) > 0)
+        if (loop_check(live->t[0].dev, d->cfg->header, d->plan.layout.sector_size, &d->live_loop) > 0) {
                 d->obs.loop = LOOP_SEEN_RIGHT;
+                return;
+        }
+        /* A grow killed between its swap and its rename: the head is read
+         * from the new header, still under its temporary name. */
+        _cleanup_free_ char *tmp = header_grow_temp_path(d->cfg->header);
+        struct stat st;
+        dev_t dev;
+        ino_t ino;
+        if (tmp && lstat(tmp, &st) == 0 && S_ISREG(st.st_mode) && loop_backing(live->t[0].dev, &dev, &ino) == 0 &&
+            dev == st.st_dev && ino == st.st_ino)
+                d->obs.loop = LOOP_SEEN_GROW_TEMP;
+}
+
+/* Whether the live table, right in all else, maps a volume of another
+ * size than the volume has now: the layout of its volume segment over the
+ * live loop and the live head, as a grow needs it (d->live_layout). */
+static void observe_resize(struct disk *d) {
+        const struct dm_table *live = &d->obs.dm.table;
+        const struct layout *l = &d->plan.layout;
+        _cleanup_(dm_table_done) struct dm_table old = {};
+        const struct dm_target *v = NULL;
+
+        d->obs.volume_resized = false;
+        layout_done(&d->live_layout);
+        if (d->obs.loop != LOOP_SEEN_RIGHT || d->obs.dm.foreign_target || live->n == 0)
+                return;
+        for (size_t i = 0; i < live->n; i++)
+                if (live->t[i].dev == d->vol.devno) {
+                        if (v)
+                                return; /* not a layout of one volume */
+                        v = &live->t[i];
+                }
+        if (!v || v->length * 512 == d->vol.size_bytes)
+                return;
+        uint64_t live_bytes = v->length * 512;
+        if (layout_compute(l->table, l->sector_size, live->t[0].length * 512, &live_bytes, 1, &d->live_layout) < 0)
+                return;
+        if (dmtable_build(&d->live_layout, d->live_loop.devno, &d->vol.devno, &old) < 0 || !dm_table_equal(&old, live)) {
+                layout_done(&d->live_layout);
+                return;
+        }
+        d->obs.volume_resized = true;
+        d->obs.live_volume_bytes = live_bytes;
+        d->obs.volume_bytes = d->vol.size_bytes;
 }
 
 /* Whether the volume is free for a new device: nothing may hold it open
@@ -313,6 +368,11 @@ static void observe(const struct run *run, struct disk *d, enum observe_scope sc
         if (!d->obs.dm_known)
                 return;
         observe_loop(d);
+        observe_resize(d);
+        /* A header that grew with nothing else is judged by the disk it
+         * describes now, the live one. */
+        if (scope == OBSERVE_CHECK && d->obs.volume_resized && d->header)
+                header_verify(d, &d->live_layout);
         if (scope == OBSERVE_APPLY && !d->obs.dm.exists) {
                 observe_header(run, d);
                 if (d->obs.header == HEADER_SEEN_ABSENT || d->obs.header == HEADER_SEEN_VALID)
@@ -465,11 +525,25 @@ static void apply_refused(struct disk *d) {
         case REASON_VOLUME_READ_ONLY:
                 disk_fail(d, "%s: the volume is read-only; declare read-only = yes to map it", d->vol.devnode);
                 break;
+        case REASON_VOLUME_SHRUNK:
+        case REASON_GROW_UNFINISHED:
+                disk_fail(d, "/dev/mapper/%s %s", name, r->message);
+                break;
         default:
                 disk_fail(d, "%s", r->message);
         }
         if (r->code == REASON_VOLUME && d->obs.volume == VOLUME_SEEN_MISSING && d->cfg->nofail)
                 d->state = DISK_MISSING;
+}
+
+/* The new header of a grow takes the header's name. The disk reads it
+ * already; a failure here is the next apply's to finish. */
+static void grow_finish(struct disk *d, const char *tmp) {
+        int r = header_replace(tmp, d->cfg->header);
+
+        if (r < 0)
+                disk_fail(d, "header %s: cannot rename the grown header %s over it: %s ('partwrap apply' tries again)",
+                          d->cfg->header, tmp, strerror(-r));
 }
 
 /* Everything a new device needs but the device: the header file if it is
@@ -514,12 +588,173 @@ static int act_prepare(struct run *run, struct disk *d) {
         return 0;
 }
 
+/* A grow's guard, called while the disk is suspended: no guest write
+ * reaches the header file now, so it must still be what the grow was
+ * computed from. */
+struct grow_guard {
+        const char *path;
+        const uint8_t *header;
+        size_t len;
+};
+
+static int grow_guard_check(void *userdata) {
+        const struct grow_guard *g = userdata;
+        _cleanup_free_ uint8_t *now = NULL;
+        size_t len;
+        int r = header_read(g->path, &now, &len);
+
+        if (r < 0)
+                return r;
+        fault_point("grow-suspended");
+        return len == g->len && memcmp(now, g->header, len) == 0 ? 0 : -EAGAIN;
+}
+
+/* One try of a grow: the header as it is now, grown, written under the
+ * temporary name, a loop over it, and the table swapped while the guard
+ * holds. Returns: 0; -EAGAIN (the guest wrote its table meanwhile: try
+ * again); or -errno with the disk failed. The old table stays live and
+ * the temporary file goes unless 0. */
+static int grow_try(struct disk *d, const struct grow_geometry *g, const char *tmp) {
+        const struct disk_config *c = d->cfg;
+        _cleanup_free_ uint8_t *old = NULL, *grown = NULL;
+        _cleanup_(layout_done) struct layout l = {};
+        _cleanup_(dm_table_done) struct dm_table table = {};
+        struct loop_dev loop = { .fd = -EBADF };
+        struct grow_reason why;
+        size_t len;
+        int r;
+
+        r = header_read(c->header, &old, &len);
+        if (r < 0) {
+                disk_fail(d, "header %s: cannot read: %s", c->header, strerror(-r));
+                return r;
+        }
+        r = grow_header(g, old, len, d->vol.size_bytes, &grown, &why);
+        if (r != 0) {
+                if (r > 0)
+                        disk_fail(d, "/dev/mapper/%s cannot grow: %s", c->name, why.message);
+                else
+                        disk_fail(d, "out of memory");
+                return r > 0 ? -EINVAL : r;
+        }
+        uint64_t bytes = d->vol.size_bytes;
+        r = layout_compute(g->table, g->sector_size, g->head_sectors * g->sector_size, &bytes, 1, &l);
+        if (r < 0) {
+                disk_fail(d, "/dev/mapper/%s cannot grow: no layout for %" PRIu64 " bytes: %s", c->name, bytes, strerror(-r));
+                return r;
+        }
+        r = header_write_temp(tmp, grown, len);
+        if (r < 0) {
+                disk_fail(d, "header %s: cannot write the grown header %s: %s", c->header, tmp, strerror(-r));
+                return r;
+        }
+        fault_point("grow-header-written");
+        r = loop_attach(tmp, g->sector_size, c->read_only, &loop);
+        if (r < 0) {
+                disk_fail(d, "header %s: cannot attach a loop device: %s", tmp, strerror(-r));
+                goto fail;
+        }
+        fault_point("grow-loop-attached");
+        r = dmtable_build(&l, loop.devno, &d->vol.devno, &table);
+        if (r < 0) {
+                disk_fail(d, "out of memory");
+                goto fail;
+        }
+        struct grow_guard guard = { .path = c->header, .header = old, .len = len };
+        r = dm_table_swap(c->name, &table, c->read_only, grow_guard_check, &guard);
+        if (r == -EAGAIN)
+                goto fail;
+        if (r < 0) {
+                disk_fail(d, "/dev/mapper/%s: cannot swap in the grown table: %s", c->name, strerror(-r));
+                goto fail;
+        }
+        fault_point("grow-swapped");
+        /* Device-mapper holds the new loop, and dropped the old table: the
+         * old loop goes by autoclear. */
+        loop_dev_close(&loop);
+        dm_table_done(&d->want);
+        d->want = table; /* for the report */
+        table = (struct dm_table) {};
+        return 0;
+fail:
+        loop_dev_close(&loop);
+        (void) unlink(tmp);
+        return r;
+}
+
+#define GROW_TRIES 5
+
+/* Grows a live disk whose volume grew: a new header and loop, one table
+ * swap, then the new header takes the old one's name. */
+static void act_grow(struct disk *d) {
+        const struct disk_config *c = d->cfg;
+        const struct layout *live = &d->live_layout;
+        const struct grow_geometry g = {
+                .table = live->table,
+                .sector_size = live->sector_size,
+                .head_sectors = live->head_sectors,
+                .volume_sectors = d->obs.live_volume_bytes / live->sector_size,
+        };
+        _cleanup_free_ char *tmp = header_grow_temp_path(c->header);
+        int r = -EAGAIN;
+
+        if (!tmp) {
+                disk_fail(d, "out of memory");
+                return;
+        }
+        for (unsigned i = 0; i < GROW_TRIES && r == -EAGAIN; i++)
+                r = grow_try(d, &g, tmp);
+        if (r == -EAGAIN) {
+                disk_fail(d, "/dev/mapper/%s: the guest rewrote its partition table during each of %u tries to grow it; "
+                          "apply again", c->name, GROW_TRIES);
+                return;
+        }
+        if (r < 0)
+                return;
+        d->state = DISK_GROWN;
+        grow_finish(d, tmp);
+}
+
 /* Observes and decides one disk, and prepares what it needs. */
 static void apply_disk(struct run *run, struct disk *d) {
         const struct disk_config *c = d->cfg;
 
         observe(run, d, OBSERVE_APPLY);
+        /* A grow killed while the disk was suspended: under the disk's lock
+         * no other partwrap swaps, so the disk goes on with its old table
+         * (the new one may miss a guest's write) and the grow starts over. */
+        if (d->obs.dm_known && d->obs.dm.exists && d->obs.dm.ours && d->obs.dm.suspended && !run->o->dry_run) {
+                int r = dm_resume_old(c->name);
+                if (r < 0) {
+                        disk_fail(d, "/dev/mapper/%s is suspended and cannot be resumed: %s", c->name, strerror(-r));
+                        return;
+                }
+                log_warn("%s: /dev/mapper/%s was left suspended (by a partwrap killed while growing it?); resumed",
+                         c->name, c->name);
+                dm_state_done(&d->obs.dm);
+                observe_dm(d);
+                if (d->obs.dm_known) {
+                        observe_loop(d);
+                        observe_resize(d);
+                }
+        }
+        /* A grow killed after its swap: its header takes its name now,
+         * and the disk is looked at again. */
+        if (d->obs.loop == LOOP_SEEN_GROW_TEMP && !run->o->dry_run) {
+                _cleanup_free_ char *tmp = header_grow_temp_path(c->header);
+                if (!tmp) {
+                        disk_fail(d, "out of memory");
+                        return;
+                }
+                grow_finish(d, tmp);
+                if (d->state == DISK_FAILED)
+                        return;
+                log_debug("%s: finished the grow of an earlier run (renamed %s)", c->name, tmp);
+                observe_loop(d);
+                observe_resize(d);
+        }
         struct desired want = desire(d, true);
+        want.grow = c->grow;
         d->dec = decide(&want, &d->obs);
         /* A header a guest changed in ways that still map the volume is
          * worth a word before a device is built on it. */
@@ -532,10 +767,16 @@ static void apply_disk(struct run *run, struct disk *d) {
 
         switch (d->dec.action) {
         case ACTION_NONE:
-                d->state = DISK_UNCHANGED;
+                d->state = d->dec.reason.code == REASON_GROWABLE ? DISK_GROWABLE : DISK_UNCHANGED;
                 return;
         case ACTION_REFUSE:
                 apply_refused(d);
+                return;
+        case ACTION_SWAP_TABLE:
+                if (run->o->dry_run)
+                        d->state = DISK_WOULD_GROW;
+                else
+                        act_grow(d);
                 return;
         case ACTION_CREATE:
                 if (run->o->dry_run) {
@@ -554,11 +795,10 @@ static void apply_disk(struct run *run, struct disk *d) {
                 }
                 (void) act_prepare(run, d);
                 return;
-        case ACTION_SWAP_TABLE:
         case ACTION_REMOVE:
                 break;
         }
-        disk_fail(d, "internal error: apply cannot %s", d->dec.action == ACTION_REMOVE ? "remove" : "swap tables");
+        disk_fail(d, "internal error: apply cannot remove");
 }
 
 int cmd_apply(const struct options *o, char **args, int n_args) {
@@ -820,7 +1060,10 @@ static void check_disk(const struct run *run, struct disk *d) {
                         disk_check(d, "loop", true, "%s bound to %s", d->live_loop.path, c->header);
                 else
                         disk_check(d, "loop", false, "no loop device bound to %s feeds the head", c->header);
-                if (d->dec.action == ACTION_NONE) {
+                if (d->dec.reason.code == REASON_GROWABLE)
+                        disk_check(d, "dm", true, "/dev/mapper/%s active, %s%s", c->name, d->dec.reason.message,
+                                   c->grow ? " ('partwrap apply' grows it)" : " (grow = no)");
+                else if (d->dec.action == ACTION_NONE) {
                         disk_check(d, "dm", true, "/dev/mapper/%s active, table as declared", c->name);
                         if (d->header && d->header_len == d->plan.layout.header_bytes)
                                 check_read_through(d);

@@ -13,6 +13,8 @@ static const char *const state_names[] = {
         [DISK_WOULD_REMOVE] = "would-remove", [DISK_ABSENT] = "absent",
         [DISK_HEALTHY] = "healthy", [DISK_UNHEALTHY] = "unhealthy",
         [DISK_MISSING] = "missing", [DISK_FAILED] = "failed",
+        [DISK_GROWABLE] = "growable", [DISK_GROWN] = "grown",
+        [DISK_WOULD_GROW] = "would-grow",
 };
 
 /* The wanted table when there is one, else the live one. */
@@ -35,7 +37,7 @@ static void report_disk_json(struct json *j, const struct disk *d) {
         json_object_begin(j, NULL);
         json_string(j, "name", d->cfg->name);
         json_string(j, "state", state_names[d->state]);
-        json_bool(j, "changed", d->state == DISK_CREATED || d->state == DISK_REMOVED);
+        json_bool(j, "changed", d->state == DISK_CREATED || d->state == DISK_REMOVED || d->state == DISK_GROWN);
         json_string(j, "device", dev);
         json_string(j, "volume", d->vol.devnode);
         json_string(j, "header", d->cfg->header);
@@ -50,6 +52,12 @@ static void report_disk_json(struct json *j, const struct disk *d) {
                 json_null(j, "partition_start");
                 json_null(j, "partition_size");
         }
+        /* The size partition 1 has (had, once grown) on the live disk,
+         * when the volume has another size now. */
+        if (d->obs.volume_resized)
+                json_uint(j, "old_partition_size", d->obs.live_volume_bytes);
+        else
+                json_null(j, "old_partition_size");
         json_array_begin(j, "table");
         disk_table(d, &t, &names);
         for (size_t i = 0; i < t->n; i++)
@@ -69,10 +77,13 @@ static void report_disk_json(struct json *j, const struct disk *d) {
 }
 
 static void report_disk_text(const struct disk *d) {
-        char a[SIZE_FORMAT_MAX], line[DM_TARGET_LINE_MAX];
+        char a[SIZE_FORMAT_MAX], b[SIZE_FORMAT_MAX], line[DM_TARGET_LINE_MAX];
 
         printf("%s: %s", d->cfg->name, state_names[d->state]);
-        if ((d->state == DISK_CREATED || d->state == DISK_UNCHANGED || d->state == DISK_WOULD_CREATE) && disk_planned(d))
+        if ((d->state == DISK_GROWN || d->state == DISK_GROWABLE || d->state == DISK_WOULD_GROW) && disk_planned(d))
+                printf(" /dev/mapper/%s (partition 1 = %s, %s → %s)", d->cfg->name, d->vol.devnode,
+                       size_format(d->obs.live_volume_bytes, a, sizeof a), size_format(d->vol.size_bytes, b, sizeof b));
+        else if ((d->state == DISK_CREATED || d->state == DISK_UNCHANGED || d->state == DISK_WOULD_CREATE) && disk_planned(d))
                 printf(" /dev/mapper/%s (partition 1 = %s, %s, %s)", d->cfg->name, d->vol.devnode,
                        size_format(d->vol.size_bytes, a, sizeof a), d->cfg->table == TABLE_GPT ? "GPT" : "MBR");
         putchar('\n');

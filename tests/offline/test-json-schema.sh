@@ -111,7 +111,7 @@ else
 fi
 
 # What the schema must refuse.
-disk='"name":"a","device":"/dev/mapper/a","volume":"/dev/dm-1","header":"/h","table_type":"gpt","checks":[],"error":null'
+disk='"name":"a","device":"/dev/mapper/a","volume":"/dev/dm-1","header":"/h","table_type":"gpt","old_partition_size":null,"checks":[],"error":null'
 layout='"sector_size":512,"partition_start":1048576,"partition_size":67108864,"table":["0 2048 linear 7:0 0","2048 131072 linear 253:1 0","133120 33 linear 7:0 2048"]'
 report() { printf '{"command":"%s","dry_run":false,"config_errors":%s,"exit_status":%s,"disks":[%s]}' "$@"; }
 check "the reference document is valid" bash -c "printf '%s' '$(report apply 0 0 "{$disk,$layout,\"state\":\"created\",\"changed\":true}")' | '$PY' '$JCHECK' '$SCHEMA'"
@@ -126,6 +126,11 @@ invalid "config errors with exit status 1" "$(report apply 1 1 "")"
 invalid "an unknown field" "$(report apply 0 0 "{$disk,$layout,\"state\":\"created\",\"changed\":true,\"extra\":1}")"
 invalid "a table line that is not linear" "$(report apply 0 0 "{$disk,${layout/linear 7:0 0/zero},\"state\":\"created\",\"changed\":true}")"
 invalid "a 1024-byte sector" "$(report apply 0 0 "{$disk,${layout/512,/1024,},\"state\":\"created\",\"changed\":true}")"
+check "a grown disk is valid" bash -c "printf '%s' '$(report apply 0 0 "{${disk/\"old_partition_size\":null/\"old_partition_size\":33554432},$layout,\"state\":\"grown\",\"changed\":true}")' | '$PY' '$JCHECK' '$SCHEMA'"
+invalid "grown but not changed" "$(report apply 0 0 "{${disk/\"old_partition_size\":null/\"old_partition_size\":33554432},$layout,\"state\":\"grown\",\"changed\":false}")"
+invalid "grown without the old size" "$(report apply 0 0 "{$disk,$layout,\"state\":\"grown\",\"changed\":true}")"
+invalid "growable in stop" "$(report stop 0 0 "{${disk/\"old_partition_size\":null/\"old_partition_size\":33554432},$layout,\"state\":\"growable\",\"changed\":false}")"
+invalid "without old_partition_size" "$(report apply 0 0 "{${disk/,\"old_partition_size\":null/},$layout,\"state\":\"created\",\"changed\":true}")"
 invalid "two documents" "$(report apply 0 0 "")$(report apply 0 0 "")"
 
 tap_done

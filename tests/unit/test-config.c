@@ -230,9 +230,12 @@ static void test_booleans(void **state _unused_) {
                 char err[256];
                 assert_int_equal(config_disk_init(&d, "b", err, sizeof err), 0);
                 assert_int_equal(config_disk_set(&d, "read-only", cases[i].s, err, sizeof err), 0);
+                assert_true(d.grow); /* the default */
                 assert_int_equal(config_disk_set(&d, "nofail", cases[i].s, err, sizeof err), 0);
+                assert_int_equal(config_disk_set(&d, "grow", cases[i].s, err, sizeof err), 0);
                 assert_int_equal(d.read_only, cases[i].v);
                 assert_int_equal(d.nofail, cases[i].v);
+                assert_int_equal(d.grow, cases[i].v);
                 disk_config_done(&d);
         }
 }
@@ -389,6 +392,7 @@ static const struct bad_case bad_cases[] = {
         { "[bad]\n" V "table = mbr\ndisk-signature = 0x\n", 4, "is not a 32-bit number" },
         { "[bad]\n" V "read-only = maybe\n", 3, "read-only must be yes or no" },
         { "[bad]\n" V "nofail = 2\n", 3, "nofail must be yes or no" },
+        { "[bad]\n" V "grow = sometimes\n", 3, "grow must be yes or no" },
         { "[bad]\n" V "nofail = no # not a comment\n", 3, "not 'no # not a comment'" },
         { "[bad]\n" V "timeout = -1\n", 3, "timeout '-1' is not a number of seconds from 0 to 86400" },
         { "[bad]\n" V "timeout = 86401\n", 3, "timeout '86401'" },

@@ -246,11 +246,67 @@ static void test_refusals(void **state _unused_) {
         assert_string_equal(d.reason.message, "open 2 times");
 }
 
+/* A live disk whose volume changed size: the live table is the old
+ * layout (D_OURS), the volume has grown or shrunk since. */
+static struct observation seen_resized(uint64_t volume_bytes) {
+        struct observation o = seen_as(V_PRESENT, H_VALID, L_RIGHT, D_OURS);
+
+        o.volume_resized = true;
+        o.live_volume_bytes = 131072 * 512;
+        o.volume_bytes = volume_bytes;
+        return o;
+}
+
+static void test_grow(void **state _unused_) {
+        struct desired w = want_apply(), check = want_apply(), stop = { .present = false, .header = "/h" };
+        struct observation o = seen_resized(2 * 131072 * 512);
+        struct decision d;
+
+        /* apply with grow = yes: swap; grow = no and check: report only. */
+        w.grow = true;
+        d = decide(&w, &o);
+        assert_int_equal(d.action, ACTION_SWAP_TABLE);
+        assert_int_equal(d.reason.code, REASON_GROWABLE);
+        assert_string_equal(d.reason.message, "growable: partition 1 has 67108864 bytes, the volume 134217728");
+        d = decide(&check, &o);
+        assert_int_equal(d.action, ACTION_NONE);
+        assert_int_equal(d.reason.code, REASON_GROWABLE);
+        /* stop removes a growable disk as any other. */
+        assert_int_equal(decide(&stop, &o).action, ACTION_REMOVE);
+
+        /* Shrunk: refused with both sizes, whether to grow or not. */
+        o = seen_resized(131072 * 512 - 1048576);
+        for (int g = 0; g < 2; g++) {
+                w.grow = g;
+                d = decide(&w, &o);
+                assert_int_equal(d.action, ACTION_REFUSE);
+                assert_int_equal(d.reason.code, REASON_VOLUME_SHRUNK);
+                assert_non_null(strstr(d.reason.message, "67108864 bytes, but the volume has 66060288 bytes"));
+        }
+
+        /* What stops a live disk being compared stops its growth too. */
+        w.grow = true;
+        o = seen_resized(2 * 131072 * 512);
+        o.dm.suspended = true;
+        assert_int_equal(decide(&w, &o).reason.code, REASON_DM_SUSPENDED);
+        o = seen_resized(2 * 131072 * 512);
+        o.loop = LOOP_SEEN_WRONG;
+        assert_int_equal(decide(&w, &o).reason.code, REASON_DM_LOOP);
+        /* A grow cut short between the swap and the rename: apply finishes
+         * it before deciding; anything else names it. */
+        o = seen_resized(2 * 131072 * 512);
+        o.loop = LOOP_SEEN_GROW_TEMP;
+        d = decide(&w, &o);
+        assert_int_equal(d.action, ACTION_REFUSE);
+        assert_int_equal(d.reason.code, REASON_GROW_UNFINISHED);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_pairs),
                 cmocka_unit_test(test_messages),
                 cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_grow),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dm.c against the kernel: a device created over one loop device, its
  * table read back typed, then swapped in one step for a table over
- * another (dm_table_swap(), which live grow will use), and a swap the
- * kernel refuses leaving the live table as it was, not suspended. Needs
+ * another (dm_table_swap(), as live grow uses it), a swap the kernel
+ * refuses and one the caller refuses while suspended leaving the live
+ * table as it was, not suspended. Needs
  * root, device-mapper and loop devices; exits 77 (skipped) without them.
  * tests/vm/scenarios/31-table-swap.sh runs it in the VM. */
 #include <errno.h>
@@ -49,6 +50,14 @@ static void assert_live_at(const struct dm_target *want, int line) {
 }
 #define assert_live(want) assert_live_at(want, __LINE__)
 
+/* While suspended: the device is, and a refusal is returned as it is. */
+static int refuse_suspended(void *userdata) {
+        _cleanup_(dm_state_done) struct dm_state s = {};
+
+        *(int *) userdata = dm_get_state(NAME, &s) == 0 && s.suspended;
+        return -EAGAIN;
+}
+
 static void test_swap(void **state _unused_) {
         struct loop_dev a = { .fd = -EBADF }, b = { .fd = -EBADF };
         struct dm_batch batch;
@@ -66,15 +75,21 @@ static void test_swap(void **state _unused_) {
         assert_live(&on_a);
         /* A table on paper never reaches the kernel. */
         struct dm_target paper = { .start = 0, .length = SECTORS };
-        assert_int_equal(dm_table_swap(NAME, &(struct dm_table) { .n = 1, .t = &paper }, false), -EINVAL);
+        assert_int_equal(dm_table_swap(NAME, &(struct dm_table) { .n = 1, .t = &paper }, false, NULL, NULL), -EINVAL);
 
-        assert_int_equal(dm_table_swap(NAME, &(struct dm_table) { .n = 1, .t = &on_b }, false), 0);
+        assert_int_equal(dm_table_swap(NAME, &(struct dm_table) { .n = 1, .t = &on_b }, false, NULL, NULL), 0);
         assert_live(&on_b);
         /* Past the device's end: the kernel refuses the load, and the
          * device goes on as it was. */
-        assert_int_equal(dm_table_swap(NAME, &(struct dm_table) { .n = 1, .t = &too_long }, false), -EINVAL);
+        assert_int_equal(dm_table_swap(NAME, &(struct dm_table) { .n = 1, .t = &too_long }, false, NULL, NULL), -EINVAL);
         assert_live(&on_b);
-        assert_int_equal(dm_table_swap("pw-unit-none", &(struct dm_table) { .n = 1, .t = &on_b }, false), -ENXIO);
+        /* Refused while suspended: the old table goes on. */
+        int was_suspended = 0;
+        assert_int_equal(dm_table_swap(NAME, &(struct dm_table) { .n = 1, .t = &on_a }, false, refuse_suspended,
+                                       &was_suspended), -EAGAIN);
+        assert_true(was_suspended);
+        assert_live(&on_b);
+        assert_int_equal(dm_table_swap("pw-unit-none", &(struct dm_table) { .n = 1, .t = &on_b }, false, NULL, NULL), -ENXIO);
 
         assert_int_equal(dm_remove(NAME), 0);
         loop_dev_close(&a);

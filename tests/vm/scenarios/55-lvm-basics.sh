@@ -8,13 +8,12 @@
 #   - the installed udev rule, for a change event of the declared LV, queues
 #     `systemctl --no-block reload-or-restart partwrap@NAME.service`; an
 #     undeclared LV gets nothing (udevadm test: the rules, not systemd);
-#   - lvextend -L +64M: today check reports the size mismatch (exit 1), apply
-#     on the live disk refuses (exit 1: the table differs, stop first) and,
-#     once stopped, refuses with the sizes (exit 1); nothing changes: dm
-#     table, header (the guest's GUID in it), loop; the LV's bytes are what
-#     they were.
-# ISSUE 14 turns the last part into growth: apply grows the disk by 64 MiB,
-# keeping the guest's GUID; these assertions change with it.
+#   - lvextend -L +64M with grow = no: check reports the disk growable
+#     (healthy, exit 0, both sizes), apply reports it growable (exit 0) and
+#     changes nothing: dm table, header (the guest's GUID in it), loop; once
+#     stopped, apply refuses the header with the sizes (exit 1: a stopped
+#     disk is not grown); the LV's bytes are what they were.
+# The growth itself (grow = yes, the default) is 56-grow.sh's.
 . "$(dirname "$0")/../lib.sh"
 
 GUEST_GUID=0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0
@@ -24,7 +23,7 @@ lv=$(make_lv 64 ext4 lvdata) || exit 1
 other=$(make_lv 16 ext4 stranger) || exit 1
 check_eq "the LV is LVM's: DM_UUID LVM-*" LVM- "$(udevadm info -q property --property=DM_UUID --value "$lv" | cut -c1-4)"
 check_eq "the LV has 64 MiB" $((64 * MiB)) "$(blockdev --getsize64 "$lv")"
-disk_conf $conf/55.conf lvdisk "$lv"
+disk_conf $conf/55.conf lvdisk "$lv" grow=no
 hdr=/tmp/headers/lvdisk.header
 
 loops0=$(loops_count)
@@ -72,16 +71,15 @@ first64() { head -c $((64 * MiB)) "$1" | sha256sum | cut -d' ' -f1; }
 check_eq "  its first 64 MiB are what they were" "$h_lv" "$(first64 "$lv")"
 h_lv128=$(hash_dev "$lv")
 
-# Today: no growth. ISSUE 14: check reports "growable" (exit 0), apply grows.
 out=$(pw check lvdisk 2>&1)
-check_eq "check after lvextend exits 1" 1 "$?"
-check "  partition 1 does NOT map the volume" grep -q "partition 1 does NOT map the volume" <<<"$out"
+check_eq "check after lvextend exits 0" 0 "$?"
+check "  growable, with both sizes" grep -qE "dm +ok +/dev/mapper/lvdisk active, growable: partition 1 has 67108864 bytes, the volume 134217728 \(grow = no\)" <<<"$out"
 check "  the volume is reported as 128 MiB" grep -q "volume ok .*128 MiB" <<<"$out"
-check "  the header's size is named" grep -q "partition 1 ends at LBA 133119, expected 264191 (the volume has 262144 sectors)" <<<"$out"
+check "  the header is judged against the live disk" grep -q "header ok .*GPT valid" <<<"$out"
 diag "check said: $(tr '\n' '|' <<<"$out")"
 out=$(pw apply lvdisk 2>&1)
-check_eq "apply on the live disk after lvextend exits 1" 1 "$?"
-check "  the table differs, stop and apply again" grep -q "table that differs from the declaration; 'partwrap stop lvdisk'" <<<"$out"
+check_eq "apply with grow = no on the live disk after lvextend exits 0" 0 "$?"
+check "  growable, both sizes" grep -qF "lvdisk: growable /dev/mapper/lvdisk (partition 1 = $(realpath "$lv"), 64 MiB → 128 MiB)" <<<"$out"
 diag "apply said: $(tr '\n' '|' <<<"$out")"
 check_eq "  the dm table is unchanged" "$table0" "$(dmsetup table lvdisk)"
 check_eq "  the header is unchanged (the guest's GUID in it)" "$h_hdr" "$(hash_dev "$hdr")"
