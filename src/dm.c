@@ -98,6 +98,18 @@ static int name_check(const char *name) {
         return 0;
 }
 
+/* The start of every operation on one named device: a valid name, the
+ * library set up, the driver present. Returns 0, -EINVAL, -ENAMETOOLONG,
+ * or -ENXIO when the kernel has no device-mapper (so no device can exist). */
+static int dm_name_begin(const char *name) {
+        int r = name_check(name);
+
+        if (r < 0)
+                return r;
+        dm_init_once();
+        return dm_driver_check() < 0 ? -ENXIO : 0;
+}
+
 /* The dm udev rules are what decrements the cookie: waiting without them
  * blocks forever. udev reads /etc, then /run, then /usr/lib
  * (/lib); a file higher up, /dev/null or empty, masks the stock one. */
@@ -318,12 +330,9 @@ int dm_remove(const char *name) {
         struct dm_batch b;
         int r;
 
-        r = name_check(name);
+        r = dm_name_begin(name);
         if (r < 0)
                 return r;
-        dm_init_once();
-        if (dm_driver_check() < 0)
-                return -ENXIO; /* no driver, no device */
 
         dm_batch_begin(&b);
         t = dm_task_create(DM_DEVICE_REMOVE);
@@ -394,14 +403,13 @@ int dm_get_state(const char *name, struct dm_state *ret) {
 
         if (!ret)
                 return -EINVAL;
-        r = name_check(name);
-        if (r < 0)
-                return r;
-        dm_init_once();
-        if (dm_driver_check() < 0) {
+        r = dm_name_begin(name);
+        if (r == -ENXIO) {
                 *ret = (struct dm_state) {}; /* no driver, no device */
                 return 0;
         }
+        if (r < 0)
+                return r;
 
         /* INFO on a missing device is not an error for libdevmapper: the
          * kernel's ENXIO becomes info.exists = 0. */
@@ -496,12 +504,9 @@ int dm_table_swap(const char *name, const struct dm_table *table, bool read_only
 
         if (!table || table->n == 0)
                 return -EINVAL;
-        r = name_check(name);
+        r = dm_name_begin(name);
         if (r < 0)
                 return r;
-        dm_init_once();
-        if (dm_driver_check() < 0)
-                return -ENXIO; /* no driver, no device */
 
         /* 1. The new table into the inactive slot; its devices are opened
          * here, so a bad table fails before the guest notices anything. */
