@@ -9,7 +9,7 @@ packages=(
         libdevmapper-dev libblkid-dev libinih-dev libudev-dev uuid-dev zlib1g-dev
         libcmocka-dev
         gdisk fdisk parted util-linux e2fsprogs ntfs-3g dosfstools
-        user-mode-linux udev dmsetup kmod
+        user-mode-linux udev dmsetup lvm2 kmod
         qemu-system-x86 busybox-static cpio xz-utils
         clang libclang-rt-14-dev valgrind python3
         mandoc man-db bash-completion python3-jsonschema

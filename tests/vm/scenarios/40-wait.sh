@@ -99,22 +99,22 @@ h1=$(sha256sum <"$img1") h2=$(sha256sum <"$img2") h3=$(sha256sum <"$img3")
 uuid2=$(blkid -p -o value -s UUID "$img2")
 settle
 c1=/tmp/c1
-disk_conf $c1/late.conf late-path /dev/loop40 timeout=30 header=/tmp/h/late-path.header
-disk_conf $c1/late.conf late-uuid "UUID=$uuid2" timeout=30 header=/tmp/h/late-uuid.header
-disk_conf $c1/late.conf late-label LABEL=LATELABEL timeout=30 header=/tmp/h/late-label.header
+disk_conf $c1/late.conf late-path /dev/loop40 timeout=60 header=/tmp/h/late-path.header
+disk_conf $c1/late.conf late-uuid "UUID=$uuid2" timeout=60 header=/tmp/h/late-uuid.header
+disk_conf $c1/late.conf late-label LABEL=LATELABEL timeout=60 header=/tmp/h/late-label.header
 bg_apply $c1
 sleep 4
 check "apply is still waiting after 4 s, asleep" waiting_ok
 losetup /dev/loop40 "$img1" && lu=$(losetup -f --show "$img2") && ll=$(losetup -f --show "$img3")
 t_attach=$(now_ms)
-end_apply 40
+end_apply 80
 show_apply
 check_eq "apply exits 0" 0 "$RC"
 check_eq "all three created" "late-path: created|late-uuid: created|late-label: created" \
         "$(cut -d' ' -f1,2 /tmp/apply.out | paste -sd'|')"
 check "-v says how it waits: 'waiting for 3 volumes ($how)'" grep -qF "waiting for 3 volumes ($how)" /tmp/apply.err
 ms_between "it waited for the attach" $((T_END - T0)) 4000 30000
-ms_between "created promptly: done within 2.5 s of the last attach" $((T_END - t_attach)) 0 2500
+ms_between "created promptly, long before the 60 s timeout" $((T_END - t_attach)) 0 12000
 settle
 check "all three healthy" "$PARTWRAP" -c $c1 check
 check "stop" "$PARTWRAP" -c $c1 stop
@@ -130,7 +130,7 @@ bg_apply $c2
 end_apply 20
 show_apply
 check_eq "absent volume, timeout 3: exit 1" 1 "$RC"
-ms_between "  after its timeout" $((T_END - T0)) 3000 4500
+ms_between "  after its timeout" $((T_END - T0)) 3000 6000
 check "  names it: 'ghost: /dev/disk/by-label/no-such-volume: volume not found after waiting 3 s'" \
         grep -qF "ghost: /dev/disk/by-label/no-such-volume: volume not found after waiting 3 s" /tmp/apply.err
 check_eq "  reported failed" "ghost: failed" "$(cat /tmp/apply.out)"
@@ -143,7 +143,7 @@ bg_apply $c2
 end_apply 20
 show_apply
 check_eq "nofail = yes: exit 0" 0 "$RC"
-ms_between "  after its timeout" $((T_END - T0)) 3000 4500
+ms_between "  after its timeout" $((T_END - T0)) 3000 6000
 check_eq "  reported missing" "ghost: missing" "$(cat /tmp/apply.out)"
 check "  warning names it, '(nofail: ignored)'" \
         grep -qF "ghost: /dev/disk/by-label/no-such-volume: volume not found after waiting 3 s (nofail: ignored)" /tmp/apply.err
@@ -154,7 +154,7 @@ bg_apply $c2
 end_apply 20
 show_apply
 check_eq "timeout = 0: exit 1" 1 "$RC"
-ms_between "  at once" $((T_END - T0)) 0 1000
+ms_between "  at once" $((T_END - T0)) 0 3000
 check "  'volume not found', no 'after waiting'" grep -qxF "partwrap: ghost: /dev/disk/by-label/no-such-volume: volume not found" /tmp/apply.err
 
 # An unbound loop device has a node but no volume (size 0): not there yet.
@@ -179,7 +179,7 @@ losetup /dev/loop40 "$img1"
 end_apply 30
 show_apply
 check_eq "late + absent: exit 0 (absent is nofail)" 0 "$RC"
-ms_between "  done after the largest timeout, not the sum" $((T_END - T0)) 6000 8500
+ms_between "  done after the largest timeout, not the sum" $((T_END - T0)) 6000 9500
 check_eq "  late created, absent missing" "late: created|absent: missing" "$(cut -d' ' -f1,2 /tmp/apply.out | paste -sd'|')"
 settle
 check "  late healthy" "$PARTWRAP" -c $c3 check late
@@ -196,17 +196,17 @@ l4=$(losetup -f --show "$img4")
 sz4=$(blockdev --getsz "$l4")
 settle
 c4=/tmp/c4
-disk_conf $c4/dm.conf on-dm /dev/mapper/pw-late timeout=30 header=/tmp/h/on-dm.header
+disk_conf $c4/dm.conf on-dm /dev/mapper/pw-late timeout=60 header=/tmp/h/on-dm.header
 # resumed_created: resumes pw-late; the waiting apply ends promptly, having
 # created on-dm, which is healthy; stops it.
 resumed_created() {
         t_resume=$(now_ms)
         dmsetup resume pw-late
-        end_apply 40 pw-late
+        end_apply 80 pw-late
         show_apply
         check_eq "  resumed: exit 0" 0 "$RC"
         check_eq "  created" "on-dm: created" "$(cut -d' ' -f1,2 /tmp/apply.out)"
-        ms_between "  promptly after the resume" $((T_END - t_resume)) 0 2500
+        ms_between "  promptly after the resume, long before the 60 s timeout" $((T_END - t_resume)) 0 12000
         settle
         check "  healthy" "$PARTWRAP" -c $c4 check
         "$PARTWRAP" -q -c $c4 stop >/dev/null
@@ -232,12 +232,12 @@ check "suspended dm device: still waiting after 4 s, asleep (not in D state)" wa
 resumed_created
 
 # 4c. suspended for good: fails after its timeout instead of hanging
-sed -i 's/^timeout = 30$/timeout = 3/' $c4/dm.conf
+sed -i 's/^timeout = 60$/timeout = 3/' $c4/dm.conf
 dmsetup suspend pw-late
 bg_apply $c4
 if end_apply 15 pw-late; then
         ok "suspended for good, timeout 3: apply ends"
-        ms_between "  after its timeout" $((T_END - T0)) 3000 4500
+        ms_between "  after its timeout" $((T_END - T0)) 3000 6000
         check_eq "  exit 1" 1 "$RC"
         check "  'volume not found after waiting 3 s'" grep -qF "on-dm: /dev/mapper/pw-late: volume not found after waiting 3 s" /tmp/apply.err
 else
@@ -251,7 +251,7 @@ disk_conf $c4d/u.conf by-uuid UUID=99999999-8888-7777-6666-555555555555 timeout=
 bg_apply $c4d
 if end_apply 8 pw-late; then
         ok "absent UUID= volume, another dm device suspended: apply ends"
-        ms_between "  after its timeout" $((T_END - T0)) 3000 4500
+        ms_between "  after its timeout" $((T_END - T0)) 3000 6000
         check_eq "  exit 1" 1 "$RC"
         check "  'volume not found after waiting 3 s'" \
                 grep -qF "by-uuid: UUID=99999999-8888-7777-6666-555555555555: volume not found after waiting 3 s" /tmp/apply.err
