@@ -52,9 +52,13 @@ static const char *const key_names[] = {
 void disk_config_done(struct disk_config *d) {
         free(d->name);
         free(d->file);
-        free(d->volume);
+        for (size_t k = 0; k < d->n_parts; k++) {
+                free(d->parts[k].volume);
+                free(d->parts[k].name);
+        }
+        free(d->parts);
+        free(d->partition_names);
         free(d->header);
-        free(d->partition_name);
         *d = (struct disk_config) {};
 }
 
@@ -76,6 +80,52 @@ static int set_string(char **dst, const char *v, char *err, size_t err_len) {
         free(*dst);
         *dst = s;
         return 0;
+}
+
+/* Partitions up to n exist, new ones with the defaults. */
+static int parts_reserve(struct disk_config *d, size_t n) {
+        if (n <= d->n_parts)
+                return 0;
+        struct part_config *p = reallocarray(d->parts, n, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        for (size_t k = d->n_parts; k < n; k++)
+                p[k] = (struct part_config) { .type_auto = true };
+        d->parts = p;
+        d->n_parts = n;
+        return 0;
+}
+
+/* The items of a comma-separated list, blanks around each trimmed: calls
+ * fn for each, with its index. Returns the number of items, or the first
+ * error of fn; an empty item is -EINVAL with err set. */
+static int list_foreach(const char *key, const char *v, int (*fn)(struct disk_config *d, size_t k, const char *item,
+                                                                  char *err, size_t err_len),
+                        struct disk_config *d, char *err, size_t err_len) {
+        size_t k = 0;
+
+        for (const char *p = v;; k++) {
+                size_t n = strcspn(p, ",");
+                const char *b = p, *e = p + n;
+                while (b < e && (*b == ' ' || *b == '\t'))
+                        b++;
+                while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+                        e--;
+                if (b == e)
+                        return set_error(err, err_len, -EINVAL, "%s: empty item %zu in the list '%s'", key, k + 1, v);
+                _cleanup_free_ char *item = strndup(b, (size_t) (e - b));
+                if (!item)
+                        return set_error(err, err_len, -ENOMEM, "out of memory");
+                int r = parts_reserve(d, k + 1);
+                if (r < 0)
+                        return set_error(err, err_len, r, "out of memory");
+                r = fn(d, k, item, err, err_len);
+                if (r < 0)
+                        return r;
+                if (!p[n])
+                        return (int) k + 1;
+                p += n + 1;
+        }
 }
 
 /* Absolute, and no whitespace: paths under /dev never hold any (udev
@@ -188,6 +238,71 @@ static int parse_guid(const char *key, const char *v, guid_t *g, bool *has, char
         return 0;
 }
 
+static int set_volume(struct disk_config *d, size_t k, const char *v, char *err, size_t err_len) {
+        const char *why = volume_check(v);
+
+        if (why)
+                return set_error(err, err_len, -EINVAL, "volume '%s' %s", v, why);
+        for (size_t i = 0; i < k; i++)
+                if (streq(d->parts[i].volume, v))
+                        return set_error(err, err_len, -EINVAL, "volume %s is listed twice (partitions %zu and %zu)", v, i + 1, k + 1);
+        return set_string(&d->parts[k].volume, v, err, err_len);
+}
+
+static int set_type(struct disk_config *d, size_t k, const char *v, char *err, size_t err_len) {
+        struct part_config *p = &d->parts[k];
+        int r;
+
+        if (streq(v, "auto")) {
+                p->type_auto = true;
+                return 0;
+        }
+        r = ptype_parse(v, &p->type);
+        if (r == -EDOM)
+                return set_error(err, err_len, r, "type %s is reserved (unused entry, GPT protective or extended partition)", v);
+        if (r < 0)
+                return set_error(err, err_len, r, "unknown type '%s': expected auto, basic-data, linux, linux-swap, "
+                                 "linux-lvm, linux-luks, esp, a GPT type GUID or an MBR type byte such as 0x07", v);
+        p->type_auto = false;
+        return 0;
+}
+
+static int set_partition_guid(struct disk_config *d, size_t k, const char *v, char *err, size_t err_len) {
+        int r = parse_guid("partition-guid", v, &d->parts[k].guid, &d->parts[k].has_guid, err, err_len);
+
+        for (size_t i = 0; r == 0 && i < k; i++)
+                if (guid_equal(&d->parts[i].guid, &d->parts[k].guid))
+                        return set_error(err, err_len, -EINVAL, "partition-guid %s is listed twice (partitions %zu and %zu)",
+                                         v, i + 1, k + 1);
+        return r;
+}
+
+static int set_partition_name(struct disk_config *d, size_t k, const char *v, char *err, size_t err_len) {
+        int r = utf16_length(v);
+
+        if (r == -EILSEQ)
+                return set_error(err, err_len, r, "partition-name is not valid UTF-8");
+        if (r < 0)
+                return set_error(err, err_len, r, "partition-name contains a control character");
+        if (r > PARTITION_NAME_MAX)
+                return set_error(err, err_len, -EINVAL, "partition-name '%s' is longer than the %d UTF-16 code units GPT holds",
+                                 v, PARTITION_NAME_MAX);
+        return set_string(&d->parts[k].name, v, err, err_len);
+}
+
+/* A list key given again replaces the values it set. */
+static void parts_clear(struct disk_config *d, enum key k) {
+        for (size_t i = 0; i < d->n_parts; i++) {
+                struct part_config *p = &d->parts[i];
+                if (k == KEY_VOLUME)
+                        free(TAKE_PTR(p->volume));
+                else if (k == KEY_TYPE)
+                        p->type_auto = true;
+                else if (k == KEY_PARTITION_GUID)
+                        p->has_guid = false;
+        }
+}
+
 static int disk_set(struct disk_config *d, enum key k, const char *v, char *err, size_t err_len) {
         const char *why;
         uint64_t u;
@@ -197,27 +312,20 @@ static int disk_set(struct disk_config *d, enum key k, const char *v, char *err,
                 return set_error(err, err_len, -EINVAL, "empty value for '%s'", key_names[k]);
         switch (k) {
         case KEY_VOLUME:
-                if ((why = volume_check(v)))
-                        return set_error(err, err_len, -EINVAL, "volume '%s' %s", v, why);
-                return set_string(&d->volume, v, err, err_len);
+                parts_clear(d, k);
+                r = list_foreach("volume", v, set_volume, d, err, err_len);
+                d->n_volumes = r > 0 ? (size_t) r : 0;
+                return r < 0 ? r : 0;
         case KEY_TABLE:
                 if (!streq(v, "gpt") && !streq(v, "mbr"))
                         return set_error(err, err_len, -EINVAL, "table must be gpt or mbr, not '%s'", v);
                 d->table = streq(v, "gpt") ? TABLE_GPT : TABLE_MBR;
                 return 0;
         case KEY_TYPE:
-                if (streq(v, "auto")) {
-                        d->type_auto = true;
-                        return 0;
-                }
-                r = ptype_parse(v, &d->type);
-                if (r == -EDOM)
-                        return set_error(err, err_len, r, "type %s is reserved (unused entry, GPT protective or extended partition)", v);
-                if (r < 0)
-                        return set_error(err, err_len, r, "unknown type '%s': expected auto, basic-data, linux, linux-swap, "
-                                         "linux-lvm, linux-luks, esp, a GPT type GUID or an MBR type byte such as 0x07", v);
-                d->type_auto = false;
-                return 0;
+                parts_clear(d, k);
+                r = list_foreach("type", v, set_type, d, err, err_len);
+                d->n_types = r > 0 ? (size_t) r : 0;
+                return r < 0 ? r : 0;
         case KEY_ALIGNMENT:
                 r = size_parse(v, &u);
                 if (r == -EINVAL)
@@ -244,19 +352,21 @@ static int disk_set(struct disk_config *d, enum key k, const char *v, char *err,
                 return 0;
         }
         case KEY_PARTITION_NAME:
+                /* Split once the number of partitions is known: a disk of
+                 * one partition may have a ',' in its name. */
                 r = utf16_length(v);
                 if (r == -EILSEQ)
                         return set_error(err, err_len, r, "partition-name is not valid UTF-8");
                 if (r < 0)
                         return set_error(err, err_len, r, "partition-name contains a control character");
-                if (r > PARTITION_NAME_MAX)
-                        return set_error(err, err_len, -EINVAL, "partition-name '%s' is longer than the %d UTF-16 code units GPT holds",
-                                         v, PARTITION_NAME_MAX);
-                return set_string(&d->partition_name, v, err, err_len);
+                return set_string(&d->partition_names, v, err, err_len);
         case KEY_DISK_GUID:
                 return parse_guid("disk-guid", v, &d->disk_guid, &d->has_disk_guid, err, err_len);
         case KEY_PARTITION_GUID:
-                return parse_guid("partition-guid", v, &d->partition_guid, &d->has_partition_guid, err, err_len);
+                parts_clear(d, k);
+                r = list_foreach("partition-guid", v, set_partition_guid, d, err, err_len);
+                d->n_guids = r > 0 ? (size_t) r : 0;
+                return r < 0 ? r : 0;
         case KEY_DISK_SIGNATURE:
                 r = strncasecmp(v, "0x", 2) == 0 ? parse_uint(v + 2, 16, UINT32_MAX, &u) : parse_uint(v, 10, UINT32_MAX, &u);
                 if (r < 0)
@@ -291,23 +401,66 @@ static int key_lookup(const char *name) {
         return -ENOENT;
 }
 
-/* What can only be judged once all keys are known. Returns the key to
- * blame with err set, or -1 when the keys agree. */
-static int disk_check(const struct disk_config *d, char *err, size_t err_len) {
-        const bool gpt_field[] = {
-                [KEY_PARTITION_NAME] = d->partition_name,
-                [KEY_DISK_GUID] = d->has_disk_guid,
-                [KEY_PARTITION_GUID] = d->has_partition_guid,
-        };
+/* Splits the per-partition lists into n partitions (0: one per volume, at
+ * least one). Returns the key to blame with err set, or -1. */
+static int disk_split(struct disk_config *d, size_t n, char *err, size_t err_len) {
+        size_t max = d->table == TABLE_MBR ? MBR_PARTITIONS : GPT_ENTRIES;
+        int r;
+
+        if (n == 0)
+                n = d->n_volumes ? d->n_volumes : 1;
+        if (n > max)
+                return set_error(err, err_len, KEY_VOLUME, "%zu volumes, but %s table holds at most %zu partitions%s", n,
+                                 d->table == TABLE_MBR ? "an MBR" : "a GPT", max,
+                                 d->table == TABLE_MBR ? " (use table = gpt)" : "");
+        if (d->n_types > 1 && d->n_types != n)
+                return set_error(err, err_len, KEY_TYPE, "type lists %zu values for %zu partitions: give one for all, or one each",
+                                 d->n_types, n);
+        if (d->n_guids && d->n_guids != n)
+                return set_error(err, err_len, KEY_PARTITION_GUID, "partition-guid lists %zu values for %zu partitions: give one each",
+                                 d->n_guids, n);
+        if (parts_reserve(d, n) < 0)
+                return set_error(err, err_len, KEY_VOLUME, "out of memory");
+        for (size_t k = 1; d->n_types == 1 && k < n; k++) {
+                d->parts[k].type_auto = d->parts[0].type_auto;
+                d->parts[k].type = d->parts[0].type;
+        }
+        if (d->partition_names) {
+                if (n == 1)
+                        r = set_partition_name(d, 0, d->partition_names, err, err_len) < 0 ? -1 : 1;
+                else
+                        r = list_foreach("partition-name", d->partition_names, set_partition_name, d, err, err_len);
+                if (r < 0)
+                        return KEY_PARTITION_NAME;
+                if ((size_t) r != n)
+                        return set_error(err, err_len, KEY_PARTITION_NAME,
+                                         "partition-name lists %d names for %zu partitions: give one each", r, n);
+        }
+        return -1;
+}
+
+/* What can only be judged once all keys are known: the lists split, and
+ * the keys against each other. Returns the key to blame with err set, or
+ * -1 when the keys agree. */
+static int disk_check(struct disk_config *d, size_t n, char *err, size_t err_len) {
         bool mbr = d->table == TABLE_MBR;
         char a[SIZE_FORMAT_MAX], m[SIZE_FORMAT_MAX], t[GUID_STRING_MAX];
+        int k = disk_split(d, n, err, err_len);
 
-        if (!d->type_auto && !(d->type.flags & (mbr ? PTYPE_HAS_MBR : PTYPE_HAS_GPT)))
-                return set_error(err, err_len, KEY_TYPE, "type %s is for %s only, but table = %s",
-                                 ptype_describe(&d->type, t, sizeof t), mbr ? "GPT" : "MBR", mbr ? "mbr" : "gpt");
-        for (size_t k = 0; mbr && k < ARRAY_SIZE(gpt_field); k++)
-                if (gpt_field[k])
-                        return set_error(err, err_len, (int) k, "%s is a GPT field, but table = mbr", key_names[k]);
+        if (k >= 0)
+                return k;
+        for (size_t i = 0; i < d->n_parts; i++) {
+                const struct part_config *p = &d->parts[i];
+                if (!p->type_auto && !(p->type.flags & (mbr ? PTYPE_HAS_MBR : PTYPE_HAS_GPT)))
+                        return set_error(err, err_len, KEY_TYPE, "type %s is for %s only, but table = %s",
+                                         ptype_describe(&p->type, t, sizeof t), mbr ? "GPT" : "MBR", mbr ? "mbr" : "gpt");
+                if (mbr && (p->name || p->has_guid))
+                        k = p->name ? KEY_PARTITION_NAME : KEY_PARTITION_GUID;
+        }
+        if (mbr && d->has_disk_guid)
+                k = KEY_DISK_GUID;
+        if (k >= 0)
+                return set_error(err, err_len, k, "%s is a GPT field, but table = mbr", key_names[k]);
         if (!mbr && d->has_disk_signature)
                 return set_error(err, err_len, KEY_DISK_SIGNATURE, "disk-signature is an MBR field, but table = gpt (use disk-guid)");
         uint64_t min = layout_min_alignment(d->table, SECTOR_BYTES);
@@ -320,7 +473,6 @@ static int disk_check(const struct disk_config *d, char *err, size_t err_len) {
 int config_disk_init(struct disk_config *d, const char *name, char *err, size_t err_len) {
         *d = (struct disk_config) {
                 .table = TABLE_GPT,
-                .type_auto = true,
                 .alignment = ALIGNMENT_DEFAULT,
                 .timeout = TIMEOUT_DEFAULT,
                 .grow = true,
@@ -342,12 +494,19 @@ int config_disk_set(struct disk_config *d, const char *key, const char *value, c
         return disk_set(d, (enum key) k, value, err, err_len);
 }
 
-int config_disk_finish(struct disk_config *d, char *err, size_t err_len) {
-        if (disk_check(d, err, err_len) >= 0)
-                return -EINVAL;
+/* config_disk_finish(), but returns the key to blame, or -1. */
+static int disk_finish(struct disk_config *d, size_t n_partitions, char *err, size_t err_len) {
+        int k = disk_check(d, n_partitions, err, err_len);
+
+        if (k >= 0)
+                return k;
         if (!d->header && !(d->header = strdup_printf("%s/%s.header", HEADER_DIR_DEFAULT, d->name)))
-                return set_error(err, err_len, -ENOMEM, "out of memory");
-        return 0;
+                return set_error(err, err_len, KEY_HEADER, "out of memory");
+        return -1;
+}
+
+int config_disk_finish(struct disk_config *d, size_t n_partitions, char *err, size_t err_len) {
+        return disk_finish(d, n_partitions, err, err_len) >= 0 ? -EINVAL : 0;
 }
 
 /* libinih reports only the first syntax error and no line numbers to the
@@ -429,18 +588,18 @@ static void parser_section_finish(struct parser *p) {
         p->in_section = false;
         if (!p->key_line[KEY_VOLUME])
                 parser_error(p, d->line, "[%s] has no 'volume'", d->name);
-        int k = disk_check(d, err, sizeof err);
+        int k = disk_finish(d, 0, err, sizeof err);
         if (k >= 0)
-                parser_error(p, p->key_line[k], "%s", err);
-        else if (config_disk_finish(d, err, sizeof err) < 0)
-                parser_error(p, d->line, "%s", err);
+                parser_error(p, p->key_line[k] ? p->key_line[k] : d->line, "%s", err);
         /* Only for an otherwise good section: a duplicate [NAME] would also
          * repeat the default header of the first. */
         for (size_t i = 0; i < p->cfg->n_disks && !p->bad; i++) {
                 const struct disk_config *o = &p->cfg->disks[i];
-                if (streq(d->volume, o->volume))
-                        parser_error(p, p->key_line[KEY_VOLUME], "volume %s is already used by [%s] (%s:%u)", d->volume, o->name,
-                                     o->file, o->line);
+                for (size_t a = 0; a < d->n_parts && !p->bad; a++)
+                        for (size_t b = 0; b < o->n_parts && !p->bad; b++)
+                                if (streq(d->parts[a].volume, o->parts[b].volume))
+                                        parser_error(p, p->key_line[KEY_VOLUME], "volume %s is already used by [%s] (%s:%u)",
+                                                     d->parts[a].volume, o->name, o->file, o->line);
                 if (streq(d->header, o->header))
                         parser_error(p, p->key_line[KEY_HEADER] ? p->key_line[KEY_HEADER] : d->line,
                                      "header %s is already used by [%s] (%s:%u)", d->header, o->name, o->file, o->line);
@@ -662,6 +821,19 @@ int config_load_dir(struct config *cfg, const char *dir) {
         }
         free(entries);
         return 0;
+}
+
+const char *config_volumes(const struct disk_config *d, char *buf, size_t len) {
+        size_t at = 0;
+
+        buf[0] = 0;
+        for (size_t k = 0; k < d->n_parts && d->parts[k].volume && at < len; k++) {
+                int n = snprintf(buf + at, len - at, "%s%s", k ? ", " : "", d->parts[k].volume);
+                if (n < 0)
+                        break;
+                at += (size_t) n;
+        }
+        return buf;
 }
 
 struct disk_config *config_find(const struct config *cfg, const char *name) {

@@ -19,21 +19,34 @@
 #define TIMEOUT_DEFAULT 90
 #define TIMEOUT_MAX 86400
 
+/* One partition of a disk: its volume and what its table entry says. */
+struct part_config {
+        char *volume;      /* "/dev/...", "UUID=..." or "LABEL=..." */
+        bool type_auto;
+        struct ptype type; /* valid unless type_auto */
+        char *name;        /* partition-name; NULL: the filesystem label, else derived */
+        bool has_guid;
+        guid_t guid;       /* partition-guid, valid if has_guid */
+};
+
 /* One [section] of a configuration file: one virtual disk. */
 struct disk_config {
         char *name;       /* the device-mapper name */
         char *file;       /* where it was declared, for messages */
         unsigned line;    /* line of the section header */
 
-        char *volume;     /* "/dev/...", "UUID=..." or "LABEL=..." */
+        /* Partitions 1..n_parts in disk order; `volume`, `type`,
+         * `partition-name` and `partition-guid` are comma-separated lists
+         * of one value each (type also takes one value for all). */
+        struct part_config *parts;
+        size_t n_parts;
+        size_t n_volumes, n_types, n_guids; /* values given per list, until finished */
+        char *partition_names;             /* the partition-name value, split when finished */
         enum table_kind table;
-        bool type_auto;
-        struct ptype type; /* valid unless type_auto */
         uint64_t alignment;
         char *header;     /* absolute path */
-        char *partition_name;    /* NULL: filesystem label, else name */
-        bool has_disk_guid, has_partition_guid, has_disk_signature;
-        guid_t disk_guid, partition_guid;
+        bool has_disk_guid, has_disk_signature;
+        guid_t disk_guid;
         uint32_t disk_signature;
         bool read_only;
         unsigned timeout;  /* seconds */
@@ -85,11 +98,17 @@ int config_disk_init(struct disk_config *d, const char *name, char *err, size_t 
  * Returns: 0, -ENOENT (unknown key), or -EINVAL/-ERANGE (bad value). */
 int config_disk_set(struct disk_config *d, const char *key, const char *value, char *err, size_t err_len);
 /* Checks the keys against each other (table against type, GUIDs, disk
- * signature, alignment) and fills in the default header path. A volume is
- * not required here. Returns: 0, or -EINVAL / -ENOMEM. */
-int config_disk_finish(struct disk_config *d, char *err, size_t err_len);
+ * signature, alignment, list lengths), splits the per-partition lists into
+ * n_partitions partitions (0: one per volume, at least one) and fills in
+ * the default header path. A volume is not required here.
+ * Returns: 0, or -EINVAL / -ENOMEM. */
+int config_disk_finish(struct disk_config *d, size_t n_partitions, char *err, size_t err_len);
 /* Frees what d holds and zeroes it; usable with _cleanup_(). */
 void disk_config_done(struct disk_config *d);
+
+/* The volume list as declared, ", "-separated, in buf (truncated to len). */
+#define CONFIG_VOLUMES_MAX 1024
+const char *config_volumes(const struct disk_config *d, char *buf, size_t len);
 
 /* Returns the disk with that name, or NULL. */
 struct disk_config *config_find(const struct config *cfg, const char *name);

@@ -39,7 +39,8 @@ enum disk_state {
 
 /* The fixed checks (config, volume, loop, dm, read, the header verdict)
  * and every problem the header verifier can word. */
-#define MAX_CHECKS (VERIFY_MAX_PROBLEMS + 8)
+#define CHECK_VOLUMES_SHOWN 4 /* then one line for the rest */
+#define MAX_CHECKS (VERIFY_MAX_PROBLEMS + 8 + CHECK_VOLUMES_SHOWN)
 struct check_item {
         const char *name;
         bool ok;
@@ -48,13 +49,16 @@ struct check_item {
 
 struct disk {
         const struct disk_config *cfg;
-        struct wait_item wait;
+        size_t n_vols;                /* cfg->n_parts: volume k is partition k+1 */
+        struct wait_item *waits;      /* one per volume */
         struct probe_exclude exclude; /* other disks' volumes: a tag names them only as a last resort */
         int lock_fd;
 
         /* observe: what is there */
         struct observation obs;
-        struct volume_info vol;     /* devnode set once probed */
+        struct volume_info *vols;   /* one per volume; devnode set once probed */
+        dev_t *devnos;              /* the volumes' devices, as dmtable_build() takes them */
+        const char **vol_names;     /* their nodes, for a table on paper */
         struct disk_plan plan;      /* layout and table contents; layout.n_regions > 0 once planned */
         uint8_t *header;            /* the header file's bytes, while needed */
         size_t header_len;
@@ -69,7 +73,6 @@ struct disk {
         /* decide: what is wanted, what to do */
         struct dm_table want;       /* the table as declared, over the live or new loop */
         struct dm_names want_names; /* how to print want's devices that are not known yet */
-        const char *want_volume_name;
         struct decision dec;
 
         /* act */

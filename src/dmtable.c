@@ -44,3 +44,17 @@ const char *dmtable_format(const struct dm_table *t, size_t i, const struct dm_n
         snprintf(buf, len, "%" PRIu64 " %" PRIu64 " linear %s %" PRIu64, x->start, x->length, name, x->offset);
         return buf;
 }
+
+const char *const *dmtable_volume_placeholders(size_t n) {
+        static const char *const one[] = { "VOLUME" };
+        static char numbered[GPT_ENTRIES][16];
+        static const char *names[GPT_ENTRIES];
+
+        if (n <= 1)
+                return one;
+        for (size_t k = 0; k < n && k < GPT_ENTRIES; k++) {
+                snprintf(numbered[k], sizeof numbered[k], "VOLUME%zu", k + 1);
+                names[k] = numbered[k];
+        }
+        return names;
+}

@@ -29,6 +29,10 @@ struct dm_names {
         const char *const *volumes;
 };
 
+/* The placeholder names of n volumes on paper: VOLUME for one, else
+ * VOLUME1..VOLUMEn (n at most GPT_ENTRIES). */
+const char *const *dmtable_volume_placeholders(size_t n);
+
 #define DM_TARGET_LINE_MAX 160
 /* Target i as "START LENGTH linear DEVICE OFFSET", the way partwrap prints
  * a target everywhere (apply, --dry-run, check, show, mkheader; text and

@@ -40,11 +40,16 @@ int cmd_validate(const struct options *o, char **args, int n_args) {
                 json_array_begin(&j, "disks");
                 for (size_t i = 0; i < cfg.n_disks; i++) {
                         const struct disk_config *d = &cfg.disks[i];
+                        char v[CONFIG_VOLUMES_MAX];
                         json_object_begin(&j, NULL);
                         json_string(&j, "name", d->name);
                         json_string(&j, "file", d->file);
                         json_uint(&j, "line", d->line);
-                        json_string(&j, "volume", d->volume);
+                        json_string(&j, "volume", config_volumes(d, v, sizeof v));
+                        json_array_begin(&j, "volumes");
+                        for (size_t k = 0; k < d->n_parts; k++)
+                                json_string(&j, NULL, d->parts[k].volume);
+                        json_array_end(&j);
                         json_string(&j, "table", table_name(d->table));
                         json_string(&j, "header", d->header);
                         json_object_end(&j);
@@ -52,9 +57,12 @@ int cmd_validate(const struct options *o, char **args, int n_args) {
                 json_array_end(&j);
                 json_object_end(&j);
         } else {
-                for (size_t i = 0; i < cfg.n_disks; i++)
-                        printf("%s: ok (%s, %s, declared at %s:%u)\n", cfg.disks[i].name, cfg.disks[i].volume,
-                               table_name(cfg.disks[i].table), cfg.disks[i].file, cfg.disks[i].line);
+                for (size_t i = 0; i < cfg.n_disks; i++) {
+                        char v[CONFIG_VOLUMES_MAX];
+                        printf("%s: ok (%s, %s, declared at %s:%u)\n", cfg.disks[i].name,
+                               config_volumes(&cfg.disks[i], v, sizeof v), table_name(cfg.disks[i].table),
+                               cfg.disks[i].file, cfg.disks[i].line);
+                }
                 if (cfg.n_errors > 0)
                         log_error("%u configuration error%s", cfg.n_errors, cfg.n_errors == 1 ? "" : "s");
         }
@@ -63,9 +71,11 @@ int cmd_validate(const struct options *o, char **args, int n_args) {
         return r;
 }
 
+#define MKHEADER_VOLUMES_MAX GPT_ENTRIES
+
 static void print_table(const struct options *o, const struct disk_config *d, const struct disk_plan *p) {
-        static const char *const volume[] = { "VOLUME" };
-        const struct dm_names names = { .layout = &p->layout, .header = "LOOP", .volumes = volume };
+        const size_t n = p->layout.n_volumes;
+        const struct dm_names names = { .layout = &p->layout, .header = "LOOP", .volumes = dmtable_volume_placeholders(n) };
         _cleanup_(dm_table_done) struct dm_table t = {};
         char a[SIZE_FORMAT_MAX], b[SIZE_FORMAT_MAX], line[DM_TARGET_LINE_MAX];
 
@@ -83,6 +93,15 @@ static void print_table(const struct options *o, const struct disk_config *d, co
                 json_uint(&j, "sector_size", p->layout.sector_size);
                 json_uint(&j, "partition_start", layout_head_bytes(&p->layout));
                 json_uint(&j, "partition_size", layout_volume(&p->layout, 0)->length);
+                json_array_begin(&j, "partitions");
+                for (size_t k = 0; k < n; k++) {
+                        const struct region *r = layout_volume(&p->layout, k);
+                        json_object_begin(&j, NULL);
+                        json_uint(&j, "start", r->start);
+                        json_uint(&j, "size", r->length);
+                        json_object_end(&j);
+                }
+                json_array_end(&j);
                 json_array_begin(&j, "table");
                 for (size_t i = 0; i < t.n; i++)
                         json_string(&j, NULL, dmtable_format(&t, i, &names, line, sizeof line));
@@ -90,19 +109,45 @@ static void print_table(const struct options *o, const struct disk_config *d, co
                 json_object_end(&j);
                 return;
         }
-        printf("# %s: header %s (%s head + %s tail = %" PRIu64 " bytes), partition 1 = volume at %s\n"
-               "# device-mapper table of /dev/mapper/%s, in 512-byte units;\n"
-               "# LOOP = %s on a loop device with %" PRIu32 "-byte sectors, VOLUME = the volume\n",
-               d->name, o->output, size_format(layout_head_bytes(&p->layout), a, sizeof a),
-               size_format(layout_tail_bytes(&p->layout), b, sizeof b), p->layout.header_bytes,
-               size_format(layout_head_bytes(&p->layout), a, sizeof a), d->name, o->output, p->layout.sector_size);
+        if (n == 1)
+                printf("# %s: header %s (%s head + %s tail = %" PRIu64 " bytes), partition 1 = volume at %s\n"
+                       "# device-mapper table of /dev/mapper/%s, in 512-byte units;\n"
+                       "# LOOP = %s on a loop device with %" PRIu32 "-byte sectors, VOLUME = the volume\n",
+                       d->name, o->output, size_format(layout_head_bytes(&p->layout), a, sizeof a),
+                       size_format(layout_tail_bytes(&p->layout), b, sizeof b), p->layout.header_bytes,
+                       size_format(layout_head_bytes(&p->layout), a, sizeof a), d->name, o->output, p->layout.sector_size);
+        else
+                printf("# %s: header %s (head, gaps and tail = %" PRIu64 " bytes), partitions 1..%zu = volumes 1..%zu\n"
+                       "# device-mapper table of /dev/mapper/%s, in 512-byte units;\n"
+                       "# LOOP = %s on a loop device with %" PRIu32 "-byte sectors, VOLUMEk = volume k\n",
+                       d->name, o->output, p->layout.header_bytes, n, n, d->name, o->output, p->layout.sector_size);
         for (size_t i = 0; i < t.n; i++)
                 printf("%s\n", dmtable_format(&t, i, &names, line, sizeof line));
 }
 
+/* --size: one size, or a comma-separated list of one per volume. */
+static int parse_sizes(const char *list, struct volume_facts *v, size_t max, size_t *n) {
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        *n = 0;
+        if (strchr(",", list[0]) || (*list && list[strlen(list) - 1] == ','))
+                return -EINVAL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                t += strspn(t, " \t");
+                if (*n == max || size_parse(t, &v[*n].size_bytes) < 0)
+                        return -EINVAL;
+                (*n)++;
+        }
+        return *n > 0 ? 0 : -EINVAL;
+}
+
 int cmd_mkheader(const struct options *o, char **args, int n_args) {
         _cleanup_(disk_config_done) struct disk_config d = { 0 };
-        struct volume_facts v = { .sector_size = 512, .uuid = o->fs_uuid };
+        struct volume_facts v[MKHEADER_VOLUMES_MAX];
+        size_t n_volumes = 0;
         _cleanup_(plan_done) struct disk_plan p = {};
         char err[256];
         int r;
@@ -115,16 +160,20 @@ int cmd_mkheader(const struct options *o, char **args, int n_args) {
                 log_error("mkheader: --size and --output are required");
                 return EXIT_USAGE;
         }
-        if (size_parse(o->size, &v.size_bytes) < 0) {
-                log_error("mkheader: invalid --size '%s'", o->size);
+        if (parse_sizes(o->size, v, ARRAY_SIZE(v), &n_volumes) < 0) {
+                log_error("mkheader: invalid --size '%s': a size, or a list of at most %u sizes separated by ','", o->size,
+                          MKHEADER_VOLUMES_MAX);
                 return EXIT_USAGE;
         }
         if (o->sector_size && !streq(o->sector_size, "512") && !streq(o->sector_size, "4096")) {
                 log_error("mkheader: --sector-size must be 512 or 4096, not '%s'", o->sector_size);
                 return EXIT_USAGE;
         }
-        if (o->sector_size)
-                v.sector_size = (uint32_t) atoi(o->sector_size);
+        for (size_t k = 0; k < n_volumes; k++) {
+                v[k].sector_size = o->sector_size ? (uint32_t) atoi(o->sector_size) : 512;
+                v[k].uuid = o->fs_uuid;
+                v[k].fstype = v[k].label = NULL;
+        }
 
         /* The options are the configuration keys of the same name, checked
          * by the same code. There is no filesystem to derive a type from. */
@@ -139,13 +188,13 @@ int cmd_mkheader(const struct options *o, char **args, int n_args) {
                 if (keys[i][1])
                         r = config_disk_set(&d, keys[i][0], keys[i][1], err, sizeof err);
         if (r >= 0)
-                r = config_disk_finish(&d, err, sizeof err);
+                r = config_disk_finish(&d, n_volumes, err, sizeof err);
         if (r < 0) {
                 log_error("mkheader: %s", err);
                 return EXIT_USAGE;
         }
 
-        struct plan_result res = plan_build(&d, &v, &p);
+        struct plan_result res = plan_build(&d, v, &p);
         if (res.status != PLAN_OK) {
                 log_error("mkheader: %s", res.message);
                 return res.status == PLAN_NO_MEMORY ? EXIT_FAILED : EXIT_USAGE;

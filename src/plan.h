@@ -37,6 +37,7 @@ enum plan_status {
         PLAN_NO_FILESYSTEM,     /* type = auto and nothing to derive it from */
         PLAN_NO_AUTO_TYPE,      /* the filesystem has no automatic type */
         PLAN_TYPE_NOT_IN_TABLE, /* the type cannot be written in this table */
+        PLAN_SECTOR_MISMATCH,   /* the volumes have different logical sector sizes */
         PLAN_NO_MEMORY,
 };
 
@@ -45,8 +46,9 @@ struct plan_result {
         char message[256]; /* a sentence with the numbers that explain it; "" for PLAN_OK */
 };
 
-/* Builds the plan of a disk of one volume. *ret is written only when the
- * status is PLAN_OK, and then released with plan_done(). */
+/* Builds the plan of a disk whose partition k+1 is volume v[k], for the
+ * c->n_parts partitions. *ret is written only when the status is PLAN_OK,
+ * and then released with plan_done(). */
 struct plan_result plan_build(const struct disk_config *c, const struct volume_facts *v, struct disk_plan *ret);
 void plan_done(struct disk_plan *p);
 

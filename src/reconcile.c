@@ -75,8 +75,16 @@ static void set_reason(struct reason *r, enum reason_code code, const char *fmt,
 static void disk_done(struct disk *d) {
         free((void *) d->exclude.paths);
         free((void *) d->exclude.devs);
-        free(d->wait.path);
-        volume_info_free(&d->vol);
+        for (size_t k = 0; k < d->n_vols; k++) {
+                if (d->waits)
+                        free(d->waits[k].path);
+                if (d->vols)
+                        volume_info_free(&d->vols[k]);
+        }
+        free(d->waits);
+        free(d->vols);
+        free(d->devnos);
+        free(d->vol_names);
         plan_done(&d->plan);
         free(d->header);
         dm_state_done(&d->obs.dm);
@@ -93,102 +101,157 @@ static void disk_done(struct disk *d) {
  * the volume already keeps it; else the first in configuration order; and
  * a disk declared by UUID= or LABEL= never gets a volume another disk
  * declares by path. Returns 0, or -EADDRINUSE with the reason set. */
-static int claim_volume(const struct run *run, struct disk *d, struct reason *why) {
+static int claim_volume(const struct run *run, struct disk *d, size_t k, struct reason *why) {
         const struct disk_config *c = d->cfg;
+        const char *spec = c->parts[k].volume, *node = d->vols[k].devnode;
+        const dev_t devno = d->vols[k].devno;
 
+        for (size_t i = 0; i < k; i++)
+                if (d->vols[i].devno == devno) {
+                        set_reason(why, REASON_VOLUME, "volumes %s and %s are one device (%s); one block device can be one "
+                                   "partition only", c->parts[i].volume, spec, node);
+                        return -EADDRINUSE;
+                }
         for (size_t i = 0; i < run->n_active; i++)
-                if (run->active[i].volume == d->vol.devno && !streq(run->active[i].name, c->name)) {
-                        set_reason(why, REASON_VOLUME, "volume %s (%s) is already partition 1 of /dev/mapper/%s; one block "
-                                   "device can be one disk only", c->volume, d->vol.devnode, run->active[i].name);
+                if (run->active[i].volume == devno && !streq(run->active[i].name, c->name)) {
+                        set_reason(why, REASON_VOLUME, "volume %s (%s) is already a partition of /dev/mapper/%s; one block "
+                                   "device can be one disk only", spec, node, run->active[i].name);
                         return -EADDRINUSE;
                 }
         for (const struct disk *e = run->disks; e < d; e++)
-                if (e->claimed && e->vol.devno == d->vol.devno) {
-                        set_reason(why, REASON_VOLUME, "volume %s (%s) is also the volume of [%s] (%s:%u); one block device "
-                                   "can be one disk only", c->volume, d->vol.devnode, e->cfg->name, e->cfg->file, e->cfg->line);
-                        return -EADDRINUSE;
-                }
+                for (size_t i = 0; e->claimed && i < e->n_vols; i++)
+                        if (e->vols[i].devno == devno) {
+                                set_reason(why, REASON_VOLUME, "volume %s (%s) is also a volume of [%s] (%s:%u); one block "
+                                           "device can be one disk only", spec, node, e->cfg->name, e->cfg->file, e->cfg->line);
+                                return -EADDRINUSE;
+                        }
         /* A volume declared by path is that disk's, whatever UUID or label
          * its guest gives its filesystem: a tag never takes it. */
-        for (size_t k = 0; c->volume[0] != '/' && k < run->cfg.n_disks; k++) {
-                const struct disk_config *o = &run->cfg.disks[k];
-                struct stat st;
-                if (o != c && o->volume[0] == '/' && stat(o->volume, &st) == 0 && S_ISBLK(st.st_mode) &&
-                    st.st_rdev == d->vol.devno) {
-                        set_reason(why, REASON_VOLUME, "volume %s (%s) is [%s]'s volume %s (%s:%u); one block device can be "
-                                   "one disk only", c->volume, d->vol.devnode, o->name, o->volume, o->file, o->line);
-                        return -EADDRINUSE;
+        for (size_t i = 0; spec[0] != '/' && i < run->cfg.n_disks; i++) {
+                const struct disk_config *o = &run->cfg.disks[i];
+                for (size_t j = 0; o != c && j < o->n_parts; j++) {
+                        const char *path = o->parts[j].volume;
+                        struct stat st;
+                        if (path[0] == '/' && stat(path, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == devno) {
+                                set_reason(why, REASON_VOLUME, "volume %s (%s) is [%s]'s volume %s (%s:%u); one block device "
+                                           "can be one disk only", spec, node, o->name, path, o->file, o->line);
+                                return -EADDRINUSE;
+                        }
                 }
         }
-        d->claimed = true;
         return 0;
 }
 
-/* The volume as the wait left it: probed, claimed, planned. Returns 0, or
- * -errno with obs.volume_problem set. */
-static int observe_volume(const struct run *run, struct disk *d) {
+/* The volumes that did not appear, named, into why. Returns whether any
+ * is missing (not an error of another kind). */
+static bool volumes_missing(const struct disk *d, struct reason *why) {
         const struct disk_config *c = d->cfg;
-        struct reason *why = &d->obs.volume_problem;
+        char names[sizeof why->message] = "";
+        size_t n = 0, at = 0;
+        bool waited = false;
+
+        for (size_t k = 0; k < d->n_vols; k++) {
+                const struct wait_item *w = &d->waits[k];
+                if (w->path || (w->result != -ETIMEDOUT && w->result != -ENOENT))
+                        continue;
+                waited = waited || w->result == -ETIMEDOUT;
+                int m = snprintf(names + at, sizeof names - at, "%s%s", n ? ", " : "", c->parts[k].volume);
+                if (m > 0 && (size_t) m < sizeof names - at)
+                        at += (size_t) m;
+                n++;
+        }
+        if (n == 0)
+                return false;
+        char t[64] = "";
+        if (waited)
+                snprintf(t, sizeof t, " after waiting %u s", c->timeout);
+        set_reason(why, REASON_VOLUME, "%s: %s not found%s", names, n == 1 ? "volume" : "volumes", t);
+        return true;
+}
+
+/* Volume k as the wait left it: resolved, not a guest's, probed, unpartitioned
+ * and claimed. Returns 0, or -errno with the reason set. */
+static int observe_one_volume(const struct run *run, struct disk *d, size_t k, struct reason *why) {
+        const char *spec = d->cfg->parts[k].volume;
+        const struct wait_item *w = &d->waits[k];
+        struct volume_info *v = &d->vols[k];
         char owner[160];
         struct stat st;
         int r;
 
-        d->obs.volume = VOLUME_SEEN_BAD;
-        if (!d->wait.path) {
-                if (d->wait.result == -ETIMEDOUT || d->wait.result == -ENOENT) {
-                        char t[64] = "";
-                        if (d->wait.result == -ETIMEDOUT)
-                                snprintf(t, sizeof t, " after waiting %u s", c->timeout);
-                        set_reason(why, REASON_VOLUME, "%s: volume not found%s", c->volume, t);
-                        d->obs.volume = VOLUME_SEEN_MISSING;
-                } else if (d->wait.result == -ENOTUNIQ)
-                        set_reason(why, REASON_VOLUME, "%s: more than one device carries it; name the volume by path", c->volume);
+        if (!w->path) {
+                if (w->result == -ENOTUNIQ)
+                        set_reason(why, REASON_VOLUME, "%s: more than one device carries it; name the volume by path", spec);
                 else
-                        set_reason(why, REASON_VOLUME, "%s: cannot resolve: %s", c->volume, strerror(-d->wait.result));
-                return d->wait.result < 0 ? d->wait.result : -ENOENT;
+                        set_reason(why, REASON_VOLUME, "%s: cannot resolve: %s", spec, strerror(-w->result));
+                return w->result < 0 ? w->result : -ENOENT;
         }
         /* Before reading a byte: a device that is part of a partwrap disk
          * holds a guest's bytes, whatever it calls itself. */
-        if (stat(d->wait.path, &st) == 0 && S_ISBLK(st.st_mode) &&
-            stack_partwrap_disk(st.st_rdev, owner, sizeof owner) > 0) {
-                set_reason(why, REASON_VOLUME, "volume %s (%s) is part of /dev/mapper/%s, a guest's disk; refusing it",
-                           c->volume, d->wait.path, owner);
+        if (stat(w->path, &st) == 0 && S_ISBLK(st.st_mode) && stack_partwrap_disk(st.st_rdev, owner, sizeof owner) > 0) {
+                set_reason(why, REASON_VOLUME, "volume %s (%s) is part of /dev/mapper/%s, a guest's disk; refusing it", spec,
+                           w->path, owner);
                 return -EPERM;
         }
-        r = probe_volume(d->wait.path, &d->vol);
+        r = probe_volume(w->path, v);
         if (r < 0) {
-                set_reason(why, REASON_VOLUME, "volume %s (%s): cannot probe: %s", c->volume, d->wait.path,
+                set_reason(why, REASON_VOLUME, "volume %s (%s): cannot probe: %s", spec, w->path,
                            r == -ENOTBLK ? "not a block device" : strerror(-r));
                 return r;
         }
-        if (d->vol.ambivalent) {
+        d->devnos[k] = v->devno;
+        d->vol_names[k] = v->devnode;
+        if (v->ambivalent) {
                 set_reason(why, REASON_VOLUME, "%s: more than one filesystem signature (see wipefs -n); refusing to guess",
-                           d->vol.devnode);
+                           v->devnode);
                 return -EUCLEAN;
         }
         /* An unpartitioned volume is the contract. One with a table is a
          * disk already (perhaps another partwrap disk), or a guest wrote
          * one: wrapping it would give a guest the host's idea of a disk. */
-        if (d->vol.pttype) {
+        if (v->pttype) {
                 set_reason(why, REASON_VOLUME, "%s: carries a partition table (%s); partwrap wraps unpartitioned volumes only",
-                           d->vol.devnode, d->vol.pttype);
+                           v->devnode, v->pttype);
                 return -EUCLEAN;
         }
-        r = claim_volume(run, d, why);
-        if (r < 0)
-                return r;
+        return claim_volume(run, d, k, why);
+}
 
-        struct volume_facts f = {
-                .size_bytes = d->vol.size_bytes, .sector_size = d->vol.sector_size,
-                .fstype = d->vol.fstype, .uuid = d->vol.uuid, .label = d->vol.label,
-        };
-        struct plan_result p = plan_build(c, &f, &d->plan);
+/* The volumes as the wait left them: probed, claimed, planned. Returns 0,
+ * or -errno with obs.volume_problem set. */
+static int observe_volume(const struct run *run, struct disk *d) {
+        struct reason *why = &d->obs.volume_problem;
+        _cleanup_free_ struct volume_facts *f = calloc(d->n_vols + 1, sizeof *f);
+        int r;
+
+        d->obs.volume = VOLUME_SEEN_BAD;
+        if (!f) {
+                set_reason(why, REASON_VOLUME, "out of memory");
+                return -ENOMEM;
+        }
+        if (volumes_missing(d, why)) {
+                d->obs.volume = VOLUME_SEEN_MISSING;
+                return -ENOENT;
+        }
+        d->obs.volume_read_only = false;
+        for (size_t k = 0; k < d->n_vols; k++) {
+                r = observe_one_volume(run, d, k, why);
+                if (r < 0)
+                        return r;
+                const struct volume_info *v = &d->vols[k];
+                f[k] = (struct volume_facts) {
+                        .size_bytes = v->size_bytes, .sector_size = v->sector_size,
+                        .fstype = v->fstype, .uuid = v->uuid, .label = v->label,
+                };
+                d->obs.volume_read_only = d->obs.volume_read_only || v->read_only;
+        }
+        d->claimed = true;
+        struct plan_result p = plan_build(d->cfg, f, &d->plan);
         if (p.status != PLAN_OK) {
-                set_reason(why, REASON_VOLUME, "%s: %s", d->vol.devnode, p.message);
+                set_reason(why, REASON_VOLUME, "%s: %s", d->n_vols == 1 ? d->vols[0].devnode : d->cfg->name, p.message);
                 return -EINVAL;
         }
         d->obs.volume = VOLUME_SEEN_OK;
-        d->obs.volume_read_only = d->vol.read_only;
         return 0;
 }
 
@@ -233,8 +296,9 @@ static void header_verify(struct disk *d, const struct layout *l) {
         else {
                 d->obs.header = HEADER_SEEN_CORRUPT;
                 set_reason(&d->obs.header_problem, REASON_HEADER_CORRUPT, "header %s does not describe %s: %s",
-                           d->cfg->header, d->vol.devnode,
-                           d->verify.n_problems ? d->verify.problems[0] : "partition 1 is not the volume");
+                           d->cfg->header, d->n_vols == 1 ? d->vols[0].devnode : "the volumes",
+                           d->verify.n_problems ? d->verify.problems[0]
+                           : d->n_vols == 1 ? "partition 1 is not the volume" : "the partitions are not the volumes");
         }
 }
 
@@ -311,40 +375,45 @@ static void observe_resize(struct disk *d) {
 
         d->obs.volume_resized = false;
         layout_done(&d->live_layout);
-        if (d->obs.loop != LOOP_SEEN_RIGHT || d->obs.dm.foreign_target || live->n == 0)
+        /* A disk of several volumes does not grow: its table then differs. */
+        if (d->obs.loop != LOOP_SEEN_RIGHT || d->obs.dm.foreign_target || live->n == 0 || d->n_vols != 1)
                 return;
+        const struct volume_info *vol = &d->vols[0];
         for (size_t i = 0; i < live->n; i++)
-                if (live->t[i].dev == d->vol.devno) {
+                if (live->t[i].dev == vol->devno) {
                         if (v)
                                 return; /* not a layout of one volume */
                         v = &live->t[i];
                 }
-        if (!v || v->length * 512 == d->vol.size_bytes)
+        if (!v || v->length * 512 == vol->size_bytes)
                 return;
         uint64_t live_bytes = v->length * 512;
         if (layout_compute(l->table, l->sector_size, live->t[0].length * 512, &live_bytes, 1, &d->live_layout) < 0)
                 return;
-        if (dmtable_build(&d->live_layout, d->live_loop.devno, &d->vol.devno, &old) < 0 || !dm_table_equal(&old, live)) {
+        if (dmtable_build(&d->live_layout, d->live_loop.devno, d->devnos, &old) < 0 || !dm_table_equal(&old, live)) {
                 layout_done(&d->live_layout);
                 return;
         }
         d->obs.volume_resized = true;
         d->obs.live_volume_bytes = live_bytes;
-        d->obs.volume_bytes = d->vol.size_bytes;
+        d->obs.volume_bytes = vol->size_bytes;
 }
 
-/* Whether the volume is free for a new device: nothing may hold it open
- * exclusively (a mounted filesystem, another dm table). */
+/* Whether the volumes are free for a new device: nothing may hold one
+ * open exclusively (a mounted filesystem, another dm table). */
 static void observe_busy(struct disk *d) {
-        int r = device_is_free(d->vol.devnode);
-
-        d->obs.volume_busy = r <= 0;
-        if (r == 0) {
-                char users[256] = "held open exclusively";
-                device_users(d->vol.devno, users, sizeof users);
-                set_reason(&d->obs.busy_problem, REASON_VOLUME_BUSY, "%s: in use (%s)", d->vol.devnode, users);
-        } else if (r < 0)
-                set_reason(&d->obs.busy_problem, REASON_VOLUME_BUSY, "%s: %s", d->vol.devnode, strerror(-r));
+        d->obs.volume_busy = false;
+        for (size_t k = 0; k < d->n_vols && !d->obs.volume_busy; k++) {
+                const struct volume_info *v = &d->vols[k];
+                int r = device_is_free(v->devnode);
+                d->obs.volume_busy = r <= 0;
+                if (r == 0) {
+                        char users[256] = "held open exclusively";
+                        device_users(v->devno, users, sizeof users);
+                        set_reason(&d->obs.busy_problem, REASON_VOLUME_BUSY, "%s: in use (%s)", v->devnode, users);
+                } else if (r < 0)
+                        set_reason(&d->obs.busy_problem, REASON_VOLUME_BUSY, "%s: %s", v->devnode, strerror(-r));
+        }
 }
 
 enum observe_scope {
@@ -388,7 +457,7 @@ static struct desired desire(struct disk *d, bool present) {
         struct desired w = { .present = present, .read_only = d->cfg->read_only, .header = d->cfg->header };
 
         if (present && d->obs.loop == LOOP_SEEN_RIGHT && d->want.n == 0 &&
-            dmtable_build(&d->plan.layout, d->live_loop.devno, &d->vol.devno, &d->want) >= 0)
+            dmtable_build(&d->plan.layout, d->live_loop.devno, d->devnos, &d->want) >= 0)
                 w.table = &d->want;
         return w;
 }
@@ -453,19 +522,32 @@ static int run_init(struct run *run, const struct options *o, char **args, int n
                 d->loop.fd = -EBADF;
                 d->live_loop.fd = -EBADF;
                 d->lock_fd = -EBADF;
-                d->wait = (struct wait_item) {
-                        .name = d->cfg->name, .spec = d->cfg->volume, .timeout = d->cfg->timeout, .exclude = &d->exclude,
-                };
-                /* Every other declared disk's volume path: a volume declared
-                 * by path is that disk's, whatever label its guest gives it,
-                 * so it does not make this disk's tag ambiguous. */
-                const char **paths = calloc(run->cfg.n_disks + 1, sizeof *paths);
+                d->n_vols = d->cfg->n_parts;
+                d->waits = calloc(d->n_vols, sizeof *d->waits);
+                d->vols = calloc(d->n_vols, sizeof *d->vols);
+                d->devnos = calloc(d->n_vols, sizeof *d->devnos);
+                d->vol_names = calloc(d->n_vols, sizeof *d->vol_names);
+                if (!d->waits || !d->vols || !d->devnos || !d->vol_names)
+                        return -ENOMEM;
+                for (size_t k = 0; k < d->n_vols; k++)
+                        d->waits[k] = (struct wait_item) {
+                                .name = d->cfg->name, .spec = d->cfg->parts[k].volume, .timeout = d->cfg->timeout,
+                                .exclude = &d->exclude,
+                        };
+                /* Every volume path declared elsewhere: a volume declared by
+                 * path is that disk's, whatever label its guest gives it, so
+                 * it does not make this disk's tag ambiguous. */
+                size_t n_paths = 0;
+                for (size_t k = 0; k < run->cfg.n_disks; k++)
+                        n_paths += run->cfg.disks[k].n_parts;
+                const char **paths = calloc(n_paths + 1, sizeof *paths);
                 if (!paths)
                         return -ENOMEM;
                 d->exclude.paths = paths;
                 for (size_t k = 0; k < run->cfg.n_disks; k++)
-                        if (k != i && run->cfg.disks[k].volume[0] == '/')
-                                paths[d->exclude.n_paths++] = run->cfg.disks[k].volume;
+                        for (size_t j = 0; k != i && j < run->cfg.disks[k].n_parts; j++)
+                                if (run->cfg.disks[k].parts[j].volume[0] == '/')
+                                        paths[d->exclude.n_paths++] = run->cfg.disks[k].parts[j].volume;
         }
         return run_observe_active(run);
 }
@@ -523,7 +605,11 @@ static void apply_refused(struct disk *d) {
                 disk_fail(d, "/dev/mapper/%s %s; 'partwrap stop %s' and apply again to rebuild it", name, r->message, name);
                 break;
         case REASON_VOLUME_READ_ONLY:
-                disk_fail(d, "%s: the volume is read-only; declare read-only = yes to map it", d->vol.devnode);
+                for (size_t k = 0; k < d->n_vols; k++)
+                        if (d->vols[k].read_only) {
+                                disk_fail(d, "%s: the volume is read-only; declare read-only = yes to map it", d->vols[k].devnode);
+                                break;
+                        }
                 break;
         case REASON_VOLUME_SHRUNK:
         case REASON_GROW_UNFINISHED:
@@ -579,7 +665,7 @@ static int act_prepare(struct run *run, struct disk *d) {
                 return r;
         }
         fault_point("apply-loop-attached");
-        r = dmtable_build(&d->plan.layout, d->loop.devno, &d->vol.devno, &d->want);
+        r = dmtable_build(&d->plan.layout, d->loop.devno, d->devnos, &d->want);
         if (r < 0) {
                 disk_fail(d, "out of memory");
                 loop_dev_close(&d->loop);
@@ -629,7 +715,7 @@ static int grow_try(struct disk *d, const struct grow_geometry *g, const char *t
                 disk_fail(d, "header %s: cannot read: %s", c->header, strerror(-r));
                 return r;
         }
-        r = grow_header(g, old, len, d->vol.size_bytes, &grown, &why);
+        r = grow_header(g, old, len, d->vols[0].size_bytes, &grown, &why);
         if (r != 0) {
                 if (r > 0)
                         disk_fail(d, "/dev/mapper/%s cannot grow: %s", c->name, why.message);
@@ -637,7 +723,7 @@ static int grow_try(struct disk *d, const struct grow_geometry *g, const char *t
                         disk_fail(d, "out of memory");
                 return r > 0 ? -EINVAL : r;
         }
-        uint64_t bytes = d->vol.size_bytes;
+        uint64_t bytes = d->vols[0].size_bytes;
         r = layout_compute(g->table, g->sector_size, g->head_sectors * g->sector_size, &bytes, 1, &l);
         if (r < 0) {
                 disk_fail(d, "/dev/mapper/%s cannot grow: no layout for %" PRIu64 " bytes: %s", c->name, bytes, strerror(-r));
@@ -655,7 +741,7 @@ static int grow_try(struct disk *d, const struct grow_geometry *g, const char *t
                 goto fail;
         }
         fault_point("grow-loop-attached");
-        r = dmtable_build(&l, loop.devno, &d->vol.devno, &table);
+        r = dmtable_build(&l, loop.devno, d->devnos, &table);
         if (r < 0) {
                 disk_fail(d, "out of memory");
                 goto fail;
@@ -760,8 +846,8 @@ static void apply_disk(struct run *run, struct disk *d) {
          * worth a word before a device is built on it. */
         if (d->obs.volume == VOLUME_SEEN_OK && d->obs.dm_known && !d->obs.dm.exists &&
             d->obs.header == HEADER_SEEN_VALID && d->verify.n_problems > 0)
-                log_warn("%s: header %s: %s (partition 1 still maps the volume; 'partwrap check' lists all)",
-                         c->name, c->header, d->verify.problems[0]);
+                log_warn("%s: header %s: %s (%s; 'partwrap check' lists all)", c->name, c->header, d->verify.problems[0],
+                         d->n_vols == 1 ? "partition 1 still maps the volume" : "the partitions still map the volumes");
         /* Verified: apply needs the bytes no more (they are 1 MiB a disk). */
         free(TAKE_PTR(d->header));
 
@@ -782,11 +868,10 @@ static void apply_disk(struct run *run, struct disk *d) {
                 if (run->o->dry_run) {
                         /* The table on paper: the loop is not known yet, the
                          * volume is named by its node. */
-                        d->want_volume_name = d->vol.devnode;
                         d->want_names = (struct dm_names) {
-                                .layout = &d->plan.layout, .header = "LOOP", .volumes = &d->want_volume_name,
+                                .layout = &d->plan.layout, .header = "LOOP", .volumes = d->vol_names,
                         };
-                        if (dmtable_build(&d->plan.layout, 0, &d->vol.devno, &d->want) < 0) {
+                        if (dmtable_build(&d->plan.layout, 0, d->devnos, &d->want) < 0) {
                                 disk_fail(d, "out of memory");
                                 return;
                         }
@@ -810,14 +895,21 @@ int cmd_apply(const struct options *o, char **args, int n_args) {
                 log_error("%s", strerror(-r));
                 return EXIT_FAILED;
         }
-        struct wait_item *items = calloc(run.n + 1, sizeof *items);
+        /* Every volume of every disk at once. */
+        size_t n_items = 0, at = 0;
+        for (size_t i = 0; i < run.n; i++)
+                n_items += run.disks[i].n_vols;
+        struct wait_item *items = calloc(n_items + 1, sizeof *items);
         if (!items)
                 return EXIT_FAILED;
         for (size_t i = 0; i < run.n; i++)
-                items[i] = run.disks[i].wait;
-        wait_for_volumes(items, run.n);
+                for (size_t k = 0; k < run.disks[i].n_vols; k++)
+                        items[at++] = run.disks[i].waits[k];
+        wait_for_volumes(items, n_items);
+        at = 0;
         for (size_t i = 0; i < run.n; i++)
-                run.disks[i].wait = items[i];
+                for (size_t k = 0; k < run.disks[i].n_vols; k++)
+                        run.disks[i].waits[k] = items[at++];
         free(items);
 
         if (!o->dry_run && (r = run_lock(&run, true)) < 0) {
@@ -845,9 +937,10 @@ int cmd_apply(const struct options *o, char **args, int n_args) {
                                 continue;
                         r = dm_batch_create(&batch, d->cfg->name, &d->want, d->cfg->read_only);
                         if (r == -EBUSY) {
-                                char users[256] = "held open exclusively";
-                                device_users(d->vol.devno, users, sizeof users);
-                                disk_fail(d, "%s: in use (%s)", d->vol.devnode, users);
+                                /* Opened meanwhile: name the volume that is. */
+                                observe_busy(d);
+                                disk_fail(d, "%s", d->obs.volume_busy ? d->obs.busy_problem.message
+                                                                      : "a volume is in use (held open exclusively)");
                         } else if (r < 0)
                                 disk_fail(d, "/dev/mapper/%s: cannot create: %s", d->cfg->name, strerror(-r));
                         else
@@ -963,7 +1056,7 @@ static void check_read_through(struct disk *d) {
         const struct layout *l = &d->plan.layout;
         char dev[DM_NAME_MAX + 16];
         void *a = NULL, *b = NULL;
-        _cleanup_close_ int dfd = -EBADF, hfd = -EBADF, vfd = -EBADF;
+        _cleanup_close_ int dfd = -EBADF, hfd = -EBADF;
         int r;
 
         snprintf(dev, sizeof dev, "/dev/mapper/%s", d->cfg->name);
@@ -978,33 +1071,41 @@ static void check_read_through(struct disk *d) {
                 disk_check(d, "read", false, "%s: %m", dfd < 0 ? dev : d->cfg->header);
                 goto out;
         }
-        /* Head and tail read through the dm device equal the header file. */
-        r = compare_range(dfd, 0, hfd, 0, layout_head_bytes(l), a, b);
-        if (r != 0) {
-                disk_check(d, "read", false, "%s: head %s", dev, r < 0 ? strerror(-r) : "differs from the header file");
+        /* Head, gaps and tail read through the dm device equal the header
+         * file; the first 4 KiB of each partition are its volume's. */
+        for (size_t i = 0; i < l->n_regions; i++) {
+                const struct region *g = &l->regions[i];
+                char what[64];
+                if (g->kind == REGION_VOLUME)
+                        continue;
+                r = compare_range(dfd, g->start, hfd, g->file_offset, g->length, a, b);
+                if (r == 0)
+                        continue;
+                if (g->kind == REGION_GAP)
+                        snprintf(what, sizeof what, "the gap after partition %zu", l->regions[i - 1].volume + 1);
+                else
+                        snprintf(what, sizeof what, "%s", g->kind == REGION_HEAD ? "head" : "tail");
+                disk_check(d, "read", false, "%s: %s %s", dev, what, r < 0 ? strerror(-r) : "differs from the header file");
                 goto out;
         }
-        if (l->tail_sectors > 0) {
-                r = compare_range(dfd, layout_total_bytes(l) - layout_tail_bytes(l), hfd,
-                                  l->header_bytes - layout_tail_bytes(l), layout_tail_bytes(l), a, b);
-                if (r != 0) {
-                        disk_check(d, "read", false, "%s: tail %s", dev, r < 0 ? strerror(-r) : "differs from the header file");
+        for (size_t k = 0; k < d->n_vols; k++) {
+                _cleanup_close_ int vfd = open(d->vols[k].devnode, O_RDONLY | O_CLOEXEC | O_DIRECT);
+                r = vfd < 0 ? -errno : 0;
+                if (r == 0 && pread(dfd, a, READ_CHECK_BYTES, (off_t) layout_volume(l, k)->start) != READ_CHECK_BYTES)
+                        r = -EIO;
+                if (r == 0 && pread(vfd, b, READ_CHECK_BYTES, 0) != READ_CHECK_BYTES)
+                        r = -EIO;
+                if (r < 0 || memcmp(a, b, READ_CHECK_BYTES) != 0) {
+                        disk_check(d, "read", false, "%s: partition %zu %s %s", dev, k + 1,
+                                   r < 0 ? strerror(-r) : "does not read", d->vols[k].devnode);
                         goto out;
                 }
         }
-        /* The first 4 KiB of partition 1 are the first 4 KiB of the volume. */
-        const struct region *p1 = layout_volume(l, 0);
-        vfd = open(d->vol.devnode, O_RDONLY | O_CLOEXEC | O_DIRECT);
-        r = vfd < 0 ? -errno : 0;
-        if (r == 0 && pread(dfd, a, READ_CHECK_BYTES, (off_t) p1->start) != READ_CHECK_BYTES)
-                r = -EIO;
-        if (r == 0 && pread(vfd, b, READ_CHECK_BYTES, 0) != READ_CHECK_BYTES)
-                r = -EIO;
-        if (r < 0 || memcmp(a, b, READ_CHECK_BYTES) != 0) {
-                disk_check(d, "read", false, "%s: partition 1 %s", dev, r < 0 ? strerror(-r) : "does not read the volume");
-                goto out;
-        }
-        disk_check(d, "read", true, "head, tail and the start of partition 1 read back as expected");
+        if (d->n_vols == 1)
+                disk_check(d, "read", true, "head, tail and the start of partition 1 read back as expected");
+        else
+                disk_check(d, "read", true, "head, gaps, tail and the start of partitions 1-%zu read back as expected",
+                           d->n_vols);
 out:
         free(a);
         free(b);
@@ -1022,20 +1123,29 @@ static void check_disk(const struct run *run, struct disk *d) {
                 d->state = d->obs.volume == VOLUME_SEEN_MISSING && c->nofail ? DISK_MISSING : DISK_UNHEALTHY;
                 return;
         }
-        /* Type and UUID are the filesystem's words, which its guest wrote. */
-        char fstype[ESCAPE_MAX(32)], uuid[ESCAPE_MAX(48)];
-        str_escape(d->vol.fstype ? d->vol.fstype : "no filesystem", fstype, sizeof fstype);
-        str_escape(d->vol.uuid ? d->vol.uuid : "", uuid, sizeof uuid);
-        disk_check(d, "volume", true, "%s: %s, %" PRIu32 "-byte sectors, %s%s%s", d->vol.devnode,
-                   size_format(d->vol.size_bytes, a, sizeof a), d->vol.sector_size, fstype, *uuid ? " " : "", uuid);
+        for (size_t k = 0; k < d->n_vols; k++) {
+                const struct volume_info *v = &d->vols[k];
+                if (k == CHECK_VOLUMES_SHOWN) {
+                        disk_check(d, "volume", true, "and %zu more volumes, all present", d->n_vols - k);
+                        break;
+                }
+                /* Type and UUID are the filesystem's words, which its guest wrote. */
+                char fstype[ESCAPE_MAX(32)], uuid[ESCAPE_MAX(48)], part[32] = "";
+                str_escape(v->fstype ? v->fstype : "no filesystem", fstype, sizeof fstype);
+                str_escape(v->uuid ? v->uuid : "", uuid, sizeof uuid);
+                if (d->n_vols > 1)
+                        snprintf(part, sizeof part, "partition %zu = ", k + 1);
+                disk_check(d, "volume", true, "%s%s: %s, %" PRIu32 "-byte sectors, %s%s%s", part, v->devnode,
+                           size_format(v->size_bytes, a, sizeof a), v->sector_size, fstype, *uuid ? " " : "", uuid);
+        }
 
         if (d->obs.header == HEADER_SEEN_BAD)
                 disk_check(d, "header", false, "%s", d->obs.header_problem.message);
         else if (d->obs.header == HEADER_SEEN_ABSENT)
                 disk_check(d, "header", false, "%s: missing (apply creates it)", c->header);
         else if (d->verify.n_problems == 0)
-                disk_check(d, "header", true, "%s: %s valid, partition 1 = the volume", c->header,
-                           c->table == TABLE_GPT ? "GPT" : "MBR");
+                disk_check(d, "header", true, "%s: %s valid, %s", c->header, c->table == TABLE_GPT ? "GPT" : "MBR",
+                           d->n_vols == 1 ? "partition 1 = the volume" : "partitions 1.. = the volumes, in order");
         else {
                 unsigned shown = d->verify.n_problems < VERIFY_MAX_PROBLEMS ? d->verify.n_problems : VERIFY_MAX_PROBLEMS;
                 for (unsigned i = 0; i < shown; i++)
@@ -1043,8 +1153,10 @@ static void check_disk(const struct run *run, struct disk *d) {
                 if (d->verify.n_problems > shown)
                         disk_check(d, "header", false, "%u more problems", d->verify.n_problems - shown);
                 disk_check(d, "header", d->verify.maps_volume,
-                           d->verify.maps_volume ? "partition 1 still maps the volume exactly"
-                                                 : "partition 1 does NOT map the volume");
+                           d->n_vols == 1 ? (d->verify.maps_volume ? "partition 1 still maps the volume exactly"
+                                                                   : "partition 1 does NOT map the volume")
+                                          : (d->verify.maps_volume ? "each partition still maps its volume exactly"
+                                                                   : "the partitions do NOT map the volumes"));
         }
 
         struct desired want = desire(d, true);
@@ -1094,7 +1206,8 @@ int cmd_check(const struct options *o, char **args, int n_args) {
         for (size_t i = 0; i < run.n; i++) {
                 struct disk *d = &run.disks[i];
                 /* check reports what is there now; it does not wait. */
-                d->wait.result = probe_resolve(d->cfg->volume, &d->exclude, &d->wait.path);
+                for (size_t k = 0; k < d->n_vols; k++)
+                        d->waits[k].result = probe_resolve(d->cfg->parts[k].volume, &d->exclude, &d->waits[k].path);
                 check_disk(&run, d);
         }
         return report_run(&run, "check");

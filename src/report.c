@@ -39,19 +39,30 @@ static void report_disk_json(struct json *j, const struct disk *d) {
         json_string(j, "state", state_names[d->state]);
         json_bool(j, "changed", d->state == DISK_CREATED || d->state == DISK_REMOVED || d->state == DISK_GROWN);
         json_string(j, "device", dev);
-        json_string(j, "volume", d->vol.devnode);
+        json_string(j, "volume", d->vols[0].devnode);
         json_string(j, "header", d->cfg->header);
         json_string(j, "table_type", d->cfg->table == TABLE_GPT ? "gpt" : "mbr");
         /* Every disk object has the same keys; null where the volume was not probed. */
         if (disk_planned(d)) {
                 json_uint(j, "sector_size", d->plan.layout.sector_size);
                 json_uint(j, "partition_start", layout_head_bytes(&d->plan.layout));
-                json_uint(j, "partition_size", d->vol.size_bytes);
+                json_uint(j, "partition_size", d->vols[0].size_bytes);
         } else {
                 json_null(j, "sector_size");
                 json_null(j, "partition_start");
                 json_null(j, "partition_size");
         }
+        /* Every partition, once planned: partition k+1 is volume k. */
+        json_array_begin(j, "partitions");
+        for (size_t k = 0; disk_planned(d) && k < d->n_vols; k++) {
+                const struct region *r = layout_volume(&d->plan.layout, k);
+                json_object_begin(j, NULL);
+                json_string(j, "volume", d->vols[k].devnode);
+                json_uint(j, "start", r->start);
+                json_uint(j, "size", r->length);
+                json_object_end(j);
+        }
+        json_array_end(j);
         /* The size partition 1 has (had, once grown) on the live disk,
          * when the volume has another size now. */
         if (d->obs.volume_resized)
@@ -81,11 +92,20 @@ static void report_disk_text(const struct disk *d) {
 
         printf("%s: %s", d->cfg->name, state_names[d->state]);
         if ((d->state == DISK_GROWN || d->state == DISK_GROWABLE || d->state == DISK_WOULD_GROW) && disk_planned(d))
-                printf(" /dev/mapper/%s (partition 1 = %s, %s → %s)", d->cfg->name, d->vol.devnode,
-                       size_format(d->obs.live_volume_bytes, a, sizeof a), size_format(d->vol.size_bytes, b, sizeof b));
-        else if ((d->state == DISK_CREATED || d->state == DISK_UNCHANGED || d->state == DISK_WOULD_CREATE) && disk_planned(d))
-                printf(" /dev/mapper/%s (partition 1 = %s, %s, %s)", d->cfg->name, d->vol.devnode,
-                       size_format(d->vol.size_bytes, a, sizeof a), d->cfg->table == TABLE_GPT ? "GPT" : "MBR");
+                printf(" /dev/mapper/%s (partition 1 = %s, %s → %s)", d->cfg->name, d->vols[0].devnode,
+                       size_format(d->obs.live_volume_bytes, a, sizeof a), size_format(d->vols[0].size_bytes, b, sizeof b));
+        else if ((d->state == DISK_CREATED || d->state == DISK_UNCHANGED || d->state == DISK_WOULD_CREATE) && disk_planned(d)) {
+                if (d->n_vols == 1)
+                        printf(" /dev/mapper/%s (partition 1 = %s, %s, %s)", d->cfg->name, d->vols[0].devnode,
+                               size_format(d->vols[0].size_bytes, a, sizeof a), d->cfg->table == TABLE_GPT ? "GPT" : "MBR");
+                else {
+                        printf(" /dev/mapper/%s (partitions 1-%zu = ", d->cfg->name, d->n_vols);
+                        for (size_t k = 0; k < d->n_vols; k++)
+                                printf("%s%s %s", k ? ", " : "", d->vols[k].devnode,
+                                       size_format(d->vols[k].size_bytes, a, sizeof a));
+                        printf("; %s)", d->cfg->table == TABLE_GPT ? "GPT" : "MBR");
+                }
+        }
         putchar('\n');
         for (unsigned k = 0; k < d->n_checks; k++)
                 printf("  %-6s %-4s %s\n", d->checks[k].name, d->checks[k].ok ? "ok" : "FAIL", d->checks[k].msg);

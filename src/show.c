@@ -150,7 +150,6 @@ static bool dm_live_matches(const struct show_disk *s) {
 }
 
 /* The table on paper: the header's loop and the volume are not known. */
-static const char *const volume_placeholder[] = { "VOLUME" };
 
 static void print_table(FILE *f, const struct dm_table *t, const struct dm_names *names) {
         char line[DM_TARGET_LINE_MAX];
@@ -204,7 +203,7 @@ static void picture_layout(struct picture *p, const struct show_disk *s) {
                         snprintf(b, sizeof b, "  LBA %" PRIu64 "-%" PRIu64, first, last);
                         pic_text(p, b, NULL);
                         snprintf(t->note, sizeof t->note, "%" PRIu64 " sectors, from %s at offset 0", r->length / ss,
-                                 s->vol ? s->vol->devnode : s->cfg->volume);
+                                 s->vol ? s->vol[r->volume].devnode : s->cfg->parts[r->volume].volume);
                         break;
                 case REGION_TAIL:
                         t = pic_text(p, "tail", size);
@@ -234,8 +233,18 @@ static void picture_config(struct picture *p, const struct show_disk *s) {
         snprintf(t->note, sizeof t->note, "from the header file at offset 0");
         pic_text(p, c->table == TABLE_GPT ? "  protective MBR, GPT header, entries" : "  MBR", NULL);
         pic_boundary(p, a, NULL);
-        t = pic_text(p, "partition 1 = the volume", "?");
-        snprintf(t->note, sizeof t->note, "from %s", c->volume);
+        for (size_t k = 0; k < c->n_parts; k++) {
+                char b[48];
+                if (k > 0) {
+                        pic_boundary(p, "", NULL);
+                        t = pic_text(p, "gap (alignment)", "?");
+                        snprintf(t->note, sizeof t->note, "from the header file");
+                        pic_boundary(p, "", NULL);
+                }
+                snprintf(b, sizeof b, "partition %zu = the volume", k + 1);
+                t = pic_text(p, b, "?");
+                snprintf(t->note, sizeof t->note, "from %s", c->parts[k].volume);
+        }
         if (c->table == TABLE_GPT) {
                 char t512[SIZE_FORMAT_MAX], t4096[SIZE_FORMAT_MAX];
                 pic_boundary(p, "", NULL);
@@ -268,20 +277,24 @@ void show_render_text(FILE *f, const struct show_disk *s) {
         else
                 fprintf(f, "active%s%s\n", s->dm->suspended ? ", suspended" : "", s->dm->read_only ? ", read-only" : "");
 
-        if (v) {
-                fprintf(f, "  volume   %s", c->volume);
-                if (!streq(c->volume, v->devnode))
-                        fprintf(f, " (%s)", v->devnode);
+        for (size_t k = 0; v && k < c->n_parts; k++) {
+                const char *spec = c->parts[k].volume;
+                fprintf(f, "  volume   %s", spec);
+                if (!streq(spec, v[k].devnode))
+                        fprintf(f, " (%s)", v[k].devnode);
                 /* Type and label are what the filesystem says: its guest's
                  * words, escaped for the terminal. */
-                fprintf(f, ": %s, %" PRIu32 "-byte sectors, %s", size_format(v->size_bytes, a, sizeof a), v->sector_size,
-                        v->ambivalent ? "more than one filesystem signature"
-                        : v->fstype ? str_escape(v->fstype, esc, sizeof esc) : "no filesystem");
-                if (v->label && *v->label)
-                        fprintf(f, " \"%s\"", str_escape(v->label, esc, sizeof esc));
-                fprintf(f, "%s\n", v->read_only ? ", read-only device" : "");
-        } else
-                fprintf(f, "  volume   %s: %s\n", c->volume, s->problem ? s->problem : "volume not present");
+                fprintf(f, ": %s, %" PRIu32 "-byte sectors, %s", size_format(v[k].size_bytes, a, sizeof a), v[k].sector_size,
+                        v[k].ambivalent ? "more than one filesystem signature"
+                        : v[k].fstype ? str_escape(v[k].fstype, esc, sizeof esc) : "no filesystem");
+                if (v[k].label && *v[k].label)
+                        fprintf(f, " \"%s\"", str_escape(v[k].label, esc, sizeof esc));
+                fprintf(f, "%s\n", v[k].read_only ? ", read-only device" : "");
+        }
+        if (!v) {
+                char list[CONFIG_VOLUMES_MAX];
+                fprintf(f, "  volume   %s: %s\n", config_volumes(c, list, sizeof list), s->problem ? s->problem : "volume not present");
+        }
 
         fprintf(f, "  header   %s", c->header);
         if (l) {
@@ -292,17 +305,25 @@ void show_render_text(FILE *f, const struct show_disk *s) {
         }
         fprintf(f, "%s\n", s->header_exists > 0 ? "" : s->header_exists == 0 ? " (not created yet)" : "");
 
-        fprintf(f, "  table    %s, partition 1 at %s, type ", table_name(c->table), size_format(c->alignment, a, sizeof a));
-        const struct ptype *type = s->spec ? &s->spec->partitions[0].type : c->type_auto ? NULL : &c->type;
-        if (!type)
-                fputs("auto (from the filesystem)", f);
-        else if (type->name)
-                fprintf(f, "%s (%s)", type->name, type_code(c->table, type, t, sizeof t));
-        else
-                fputs(type_code(c->table, type, t, sizeof t), f);
-        if (s->spec && c->table == TABLE_GPT)
-                fprintf(f, ", name \"%s\"", str_escape(s->spec->partitions[0].name, esc, sizeof esc));
-        fprintf(f, "%s\n", c->read_only ? ", mapped read-only" : "");
+        fprintf(f, "  table    %s, partition 1 at %s", table_name(c->table), size_format(c->alignment, a, sizeof a));
+        if (c->n_parts > 1)
+                fprintf(f, "%s\n", c->read_only ? ", mapped read-only" : "");
+        for (size_t k = 0; k < c->n_parts; k++) {
+                const struct ptype *type = s->spec ? &s->spec->partitions[k].type
+                                         : c->parts[k].type_auto ? NULL : &c->parts[k].type;
+                if (c->n_parts > 1)
+                        fprintf(f, "           partition %zu", k + 1);
+                fputs(", type ", f);
+                if (!type)
+                        fputs("auto (from the filesystem)", f);
+                else if (type->name)
+                        fprintf(f, "%s (%s)", type->name, type_code(c->table, type, t, sizeof t));
+                else
+                        fputs(type_code(c->table, type, t, sizeof t), f);
+                if (s->spec && c->table == TABLE_GPT)
+                        fprintf(f, ", name \"%s\"", str_escape(s->spec->partitions[k].name, esc, sizeof esc));
+                fprintf(f, "%s\n", c->n_parts == 1 && c->read_only ? ", mapped read-only" : "");
+        }
 
         if (l) {
                 fprintf(f, "  disk     %s = %" PRIu64 " sectors of %" PRIu32 " bytes", size_format(layout_total_bytes(l), a, sizeof a),
@@ -331,9 +352,13 @@ void show_render_text(FILE *f, const struct show_disk *s) {
                         fprintf(f, "  It differs from the layout above: 'partwrap check %s' says how.\n", c->name);
         } else if (l) {
                 _cleanup_(dm_table_done) struct dm_table dt = {};
-                struct dm_names names = { .layout = l, .header = "LOOP", .volumes = volume_placeholder };
-                fprintf(f, "  device-mapper table (512-byte units; LOOP = the header file on a loop device, VOLUME = %s):\n",
-                        v ? v->devnode : c->volume);
+                struct dm_names names = { .layout = l, .header = "LOOP", .volumes = dmtable_volume_placeholders(c->n_parts) };
+                if (c->n_parts == 1)
+                        fprintf(f, "  device-mapper table (512-byte units; LOOP = the header file on a loop device, VOLUME = %s):\n",
+                                v ? v->devnode : c->parts[0].volume);
+                else
+                        fprintf(f, "  device-mapper table (512-byte units; LOOP = the header file on a loop device, VOLUMEk = "
+                                "volume k):\n");
                 if (dmtable_build(l, 0, NULL, &dt) >= 0)
                         print_table(f, &dt, &names);
         } else {
@@ -362,7 +387,7 @@ void show_render_json(struct json *j, const struct show_disk *s) {
         const struct volume_info *v = s->vol;
         char dev[DM_NAME_MAX + 16], t[GUID_STRING_MAX], line[DM_TARGET_LINE_MAX];
         _cleanup_(dm_table_done) struct dm_table dt = {};
-        struct dm_names placeholders = { .layout = l, .header = "LOOP", .volumes = volume_placeholder };
+        struct dm_names placeholders = { .layout = l, .header = "LOOP", .volumes = dmtable_volume_placeholders(c->n_parts) };
         const struct dm_names *names = NULL;
 
         snprintf(dev, sizeof dev, "/dev/mapper/%s", c->name);
@@ -370,7 +395,8 @@ void show_render_json(struct json *j, const struct show_disk *s) {
         json_string(j, "name", c->name);
         json_string(j, "device", dev);
         json_string(j, "dm_state", dm_state_name(s->dm));
-        json_string(j, "volume_spec", c->volume);
+        char list[CONFIG_VOLUMES_MAX];
+        json_string(j, "volume_spec", config_volumes(c, list, sizeof list));
         json_string(j, "volume", v ? v->devnode : NULL);
         json_string(j, "fstype", v ? v->fstype : NULL);
         json_string(j, "label", v ? v->label : NULL);
@@ -380,7 +406,7 @@ void show_render_json(struct json *j, const struct show_disk *s) {
         else
                 json_bool(j, "header_exists", s->header_exists > 0);
         json_string(j, "table_type", table_name(c->table));
-        const struct ptype *type = s->spec ? &s->spec->partitions[0].type : c->type_auto ? NULL : &c->type;
+        const struct ptype *type = s->spec ? &s->spec->partitions[0].type : c->parts[0].type_auto ? NULL : &c->parts[0].type;
         json_string(j, "partition_type", type ? ptype_describe(type, t, sizeof t) : "auto");
         json_string(j, "partition_type_code", type ? type_code(c->table, type, t, sizeof t) : NULL);
         json_bool(j, "read_only", c->read_only);
@@ -428,7 +454,8 @@ void show_render_json(struct json *j, const struct show_disk *s) {
 /* Observing ---------------------------------------------------------------- */
 
 struct show_obs {
-        struct volume_info vol;
+        struct volume_info *vols; /* one per partition */
+        size_t n_vols;
         bool probed;
         struct layout layout;
         bool have_layout;
@@ -439,42 +466,85 @@ struct show_obs {
         char problem[320];
 };
 
-/* Read-only: resolves and probes the volume (never O_EXCL, never a write),
- * computes the layout and the plan, reads the device-mapper state. What
- * cannot be known becomes a problem sentence; show itself never fails. */
-static void show_observe(const struct disk_config *c, struct show_obs *o) {
+static void show_obs_done(struct show_obs *o) {
+        for (size_t k = 0; k < o->n_vols; k++)
+                volume_info_free(&o->vols[k]);
+        free(o->vols);
+        layout_done(&o->layout);
+        plan_done(&o->plan);
+        dm_state_done(&o->dm);
+}
+
+/* Resolves and probes volume k. Returns 0, or -errno with the problem set. */
+static int show_probe(const struct disk_config *c, size_t k, struct show_obs *o) {
+        const char *spec = c->parts[k].volume;
         _cleanup_free_ char *path = NULL;
+        char which[32] = "";
         int r;
 
-        r = probe_resolve(c->volume, NULL, &path);
+        if (c->n_parts > 1)
+                snprintf(which, sizeof which, "volume %zu: ", k + 1);
+        r = probe_resolve(spec, NULL, &path);
         if (r >= 0)
-                r = probe_volume(path, &o->vol);
+                r = probe_volume(path, &o->vols[k]);
         if (r == -ENOENT)
-                snprintf(o->problem, sizeof o->problem, "volume not present");
+                snprintf(o->problem, sizeof o->problem, "%svolume not present", which);
         else if (r < 0)
-                /* The volume line names c->volume already; add the node it
+                /* The volume line names the volume already; add the node it
                  * resolved to only when that says more. */
-                snprintf(o->problem, sizeof o->problem, "%s%s%s", path && !streq(path, c->volume) ? path : "",
-                         path && !streq(path, c->volume) ? ": " : "",
+                snprintf(o->problem, sizeof o->problem, "%s%s%s%s", which, path && !streq(path, spec) ? path : "",
+                         path && !streq(path, spec) ? ": " : "",
                          r == -ENOTBLK ? "not a block device" : r == -EACCES ? "cannot open it (Permission denied; run as root)"
                          : strerror(-r));
-        else {
-                struct volume_facts f = {
-                        .size_bytes = o->vol.size_bytes, .sector_size = o->vol.sector_size,
-                        .fstype = o->vol.fstype, .uuid = o->vol.uuid, .label = o->vol.label,
+        else if (o->vols[k].ambivalent)
+                snprintf(o->problem, sizeof o->problem,
+                         "%smore than one filesystem signature on the volume (see wipefs -n); apply refuses it", which);
+        else if (o->vols[k].pttype)
+                snprintf(o->problem, sizeof o->problem, "%sthe volume carries a partition table (%s); apply refuses it", which,
+                         o->vols[k].pttype);
+        return r;
+}
+
+/* Read-only: resolves and probes the volumes (never O_EXCL, never a
+ * write), computes the layout and the plan, reads the device-mapper state.
+ * What cannot be known becomes a problem sentence; show itself never fails. */
+static void show_observe(const struct disk_config *c, struct show_obs *o) {
+        _cleanup_free_ struct volume_facts *f = calloc(c->n_parts, sizeof *f);
+        _cleanup_free_ uint64_t *sizes = calloc(c->n_parts, sizeof *sizes);
+        bool all = true;
+        int r;
+
+        o->vols = calloc(c->n_parts, sizeof *o->vols);
+        if (!o->vols || !f || !sizes) {
+                snprintf(o->problem, sizeof o->problem, "out of memory");
+                return;
+        }
+        o->n_vols = c->n_parts;
+        for (size_t k = 0; k < c->n_parts; k++) {
+                /* The first problem is the one to tell. */
+                bool had = *o->problem;
+                char keep[sizeof o->problem];
+                memcpy(keep, o->problem, sizeof keep);
+                r = show_probe(c, k, o);
+                if (had)
+                        memcpy(o->problem, keep, sizeof keep);
+                if (r < 0) {
+                        all = false;
+                        continue;
+                }
+                f[k] = (struct volume_facts) {
+                        .size_bytes = o->vols[k].size_bytes, .sector_size = o->vols[k].sector_size,
+                        .fstype = o->vols[k].fstype, .uuid = o->vols[k].uuid, .label = o->vols[k].label,
                 };
+                sizes[k] = f[k].size_bytes;
+        }
+        if (all) {
                 o->probed = true;
-                r = layout_compute(c->table, f.sector_size, c->alignment, &f.size_bytes, 1, &o->layout);
+                r = layout_compute(c->table, f[0].sector_size, c->alignment, sizes, c->n_parts, &o->layout);
                 o->have_layout = r >= 0;
-                struct plan_result p = plan_build(c, &f, &o->plan);
+                struct plan_result p = plan_build(c, f, &o->plan);
                 o->planned = p.status == PLAN_OK;
-                if (o->vol.ambivalent)
-                        snprintf(o->problem, sizeof o->problem,
-                                 "more than one filesystem signature on the volume (see wipefs -n); apply refuses it");
-                else if (o->vol.pttype)
-                        snprintf(o->problem, sizeof o->problem,
-                                 "the volume carries a partition table (%s); apply refuses it", o->vol.pttype);
-                else if (!o->planned)
+                if (!o->planned && !*o->problem)
                         snprintf(o->problem, sizeof o->problem, "%s", p.message);
         }
 
@@ -519,7 +589,7 @@ int cmd_show(const struct options *o, char **args, int n_args) {
                 show_observe(c, &obs);
                 struct show_disk s = {
                         .cfg = c,
-                        .vol = obs.probed ? &obs.vol : NULL,
+                        .vol = obs.probed ? obs.vols : NULL,
                         .layout = obs.have_layout ? &obs.layout : NULL,
                         .spec = obs.planned ? &obs.plan.spec : NULL,
                         .problem = *obs.problem ? obs.problem : NULL,
@@ -534,10 +604,7 @@ int cmd_show(const struct options *o, char **args, int n_args) {
                         show_render_text(stdout, &s);
                 }
                 first = false;
-                volume_info_free(&obs.vol);
-                layout_done(&obs.layout);
-                plan_done(&obs.plan);
-                dm_state_done(&obs.dm);
+                show_obs_done(&obs);
         }
         if (o->json) {
                 json_array_end(&j);

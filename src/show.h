@@ -17,7 +17,8 @@
 /* What is known about one disk. Every pointer but cfg may be NULL. */
 struct show_disk {
         const struct disk_config *cfg;
-        const struct volume_info *vol; /* NULL: the volume is not present (or could not be probed) */
+        const struct volume_info *vol; /* one per partition (cfg->n_parts), or NULL: a volume is not
+                                        * present (or could not be probed) */
         const struct layout *layout;   /* NULL: not computable without the volume, or refused */
         const struct table_spec *spec; /* NULL: the partition type is not known yet */
         const char *problem;           /* one sentence on what is missing or wrong */

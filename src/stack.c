@@ -128,12 +128,17 @@ int stack_list_disks(struct stack_disk **ret) {
                     s.devno != x.disk || s.table.n < 2)
                         continue;
                 x.head = s.table.t[0].dev;
-                x.volume = s.table.t[1].dev;
-                struct stack_disk *l = reallocarray(list, (size_t) n + 1, sizeof *l);
-                if (!l)
-                        return -ENOMEM;
-                list = l;
-                list[n++] = x;
+                /* Every target not read from the header device is a volume. */
+                for (size_t i = 1; i < s.table.n; i++) {
+                        if (s.table.t[i].dev == x.head)
+                                continue;
+                        x.volume = s.table.t[i].dev;
+                        struct stack_disk *l = reallocarray(list, (size_t) n + 1, sizeof *l);
+                        if (!l)
+                                return -ENOMEM;
+                        list = l;
+                        list[n++] = x;
+                }
         }
         *ret = TAKE_PTR(list);
         return n;

@@ -19,15 +19,16 @@
  * otherwise (also for a device sysfs does not know). */
 int stack_partwrap_disk(dev_t devno, char *ret_name, size_t len);
 
-/* One of partwrap's disks that is active: a live table with a head and a
- * volume, as the kernel has it now. */
+/* One volume of one of partwrap's disks that is active: a live table
+ * with a head and volumes, as the kernel has it now. */
 struct stack_disk {
         char name[128];
         dev_t disk;   /* /dev/mapper/NAME */
         dev_t head;   /* the header device (loop) of the first target */
-        dev_t volume; /* the device of the second target */
+        dev_t volume; /* a target's device other than the head's */
 };
 
-/* Every active partwrap disk. Returns the number found, *ret (malloc'ed,
+/* Every volume of every active partwrap disk, one entry each (a disk of
+ * several volumes has several). Returns the number found, *ret (malloc'ed,
  * NULL when none), or -errno. */
 int stack_list_disks(struct stack_disk **ret);

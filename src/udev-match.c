@@ -59,7 +59,10 @@ int cmd_udev_match(const struct options *o, char **args, int n_args) {
                 goto out;
 
         for (size_t i = 0; i < cfg.n_disks; i++) {
-                if (!udev_volume_matches(cfg.disks[i].volume, &dev))
+                bool match = false;
+                for (size_t k = 0; k < cfg.disks[i].n_parts && !match; k++)
+                        match = udev_volume_matches(cfg.disks[i].parts[k].volume, &dev);
+                if (!match)
                         continue;
                 if (*sep == 0)
                         fputs("PARTWRAP_UNITS=", stdout);

@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* What the rest of partwrap relies on for a loaded disk. */
         for (size_t i = 0; i < cfg.n_disks; i++) {
                 const struct disk_config *d = &cfg.disks[i];
-                if (!config_name_is_valid(d->name) || !d->volume || !d->header || d->header[0] != '/' ||
+                if (!config_name_is_valid(d->name) || !d->parts[0].volume || !d->header || d->header[0] != '/' ||
                     d->alignment == 0 || d->alignment > ALIGNMENT_MAX || d->timeout > TIMEOUT_MAX)
                         abort();
                 if (config_find(&cfg, d->name) != d)

@@ -111,7 +111,7 @@ else
 fi
 
 # What the schema must refuse.
-disk='"name":"a","device":"/dev/mapper/a","volume":"/dev/dm-1","header":"/h","table_type":"gpt","old_partition_size":null,"checks":[],"error":null'
+disk='"name":"a","device":"/dev/mapper/a","volume":"/dev/dm-1","header":"/h","table_type":"gpt","partitions":[],"old_partition_size":null,"checks":[],"error":null'
 layout='"sector_size":512,"partition_start":1048576,"partition_size":67108864,"table":["0 2048 linear 7:0 0","2048 131072 linear 253:1 0","133120 33 linear 7:0 2048"]'
 report() { printf '{"command":"%s","dry_run":false,"config_errors":%s,"exit_status":%s,"disks":[%s]}' "$@"; }
 check "the reference document is valid" bash -c "printf '%s' '$(report apply 0 0 "{$disk,$layout,\"state\":\"created\",\"changed\":true}")' | '$PY' '$JCHECK' '$SCHEMA'"

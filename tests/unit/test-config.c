@@ -109,14 +109,14 @@ static void test_defaults(void **state _unused_) {
         assert_string_equal(d->name, "d");
         assert_string_equal(d->file, path);
         assert_int_equal(d->line, 1);
-        assert_string_equal(d->volume, "/dev/vg/d");
+        assert_string_equal(d->parts[0].volume, "/dev/vg/d");
         assert_int_equal(d->table, TABLE_GPT);
-        assert_true(d->type_auto);
+        assert_true(d->parts[0].type_auto);
         assert_int_equal(d->alignment, 1 << 20);
         assert_string_equal(d->header, "/var/lib/partwrap/d.header");
-        assert_null(d->partition_name);
+        assert_null(d->parts[0].name);
         assert_false(d->has_disk_guid);
-        assert_false(d->has_partition_guid);
+        assert_false(d->parts[0].has_guid);
         assert_false(d->has_disk_signature);
         assert_false(d->read_only);
         assert_int_equal(d->timeout, 90);
@@ -175,17 +175,17 @@ static void test_every_key(void **state _unused_) {
         const struct disk_config *g = &cfg.disks[0];
         assert_string_equal(g->name, "gpt-disk");
         assert_int_equal(g->line, 4);
-        assert_string_equal(g->volume, "UUID=0123456789ABCDEF");
+        assert_string_equal(g->parts[0].volume, "UUID=0123456789ABCDEF");
         assert_int_equal(g->table, TABLE_GPT);
-        assert_false(g->type_auto);
-        assert_string_equal(g->type.name, "linux");
+        assert_false(g->parts[0].type_auto);
+        assert_string_equal(g->parts[0].type.name, "linux");
         assert_int_equal(g->alignment, 2 << 20);
         assert_string_equal(g->header, "/srv/partwrap/gpt.header");
-        assert_string_equal(g->partition_name, "Données ☃ 😀");
+        assert_string_equal(g->parts[0].name, "Données ☃ 😀");
         assert_true(g->has_disk_guid);
         assert_string_equal(guid_format(&g->disk_guid, buf), "0F3A52C4-62A1-4BC4-9F0E-2E4D5A1B7C90");
-        assert_true(g->has_partition_guid);
-        assert_string_equal(guid_format(&g->partition_guid, buf), "5D2B8E61-0C3F-4A57-B1D9-6E8F4A2C3B17");
+        assert_true(g->parts[0].has_guid);
+        assert_string_equal(guid_format(&g->parts[0].guid, buf), "5D2B8E61-0C3F-4A57-B1D9-6E8F4A2C3B17");
         assert_false(g->has_disk_signature);
         assert_true(g->read_only);
         assert_int_equal(g->timeout, 0);
@@ -193,10 +193,10 @@ static void test_every_key(void **state _unused_) {
 
         const struct disk_config *m = config_find(&cfg, "mbr.disk@host:1");
         assert_non_null(m);
-        assert_string_equal(m->volume, "LABEL=My Data");
+        assert_string_equal(m->parts[0].volume, "LABEL=My Data");
         assert_int_equal(m->table, TABLE_MBR);
-        assert_int_equal(m->type.flags, PTYPE_HAS_MBR);
-        assert_int_equal(m->type.mbr, 0x0c);
+        assert_int_equal(m->parts[0].type.flags, PTYPE_HAS_MBR);
+        assert_int_equal(m->parts[0].type.mbr, 0x0c);
         assert_int_equal(m->alignment, 512);
         assert_string_equal(m->header, "/var/lib/partwrap/mbr.disk@host:1.header");
         assert_true(m->has_disk_signature);
@@ -206,14 +206,14 @@ static void test_every_key(void **state _unused_) {
         assert_false(m->nofail);
 
         const struct disk_config *s = config_find(&cfg, "dec_sig");
-        assert_string_equal(s->volume, "/dev/disk/by-id/nvme-Samsung_SSD_980_PRO_2TB_S6B0NL0T123456X");
+        assert_string_equal(s->parts[0].volume, "/dev/disk/by-id/nvme-Samsung_SSD_980_PRO_2TB_S6B0NL0T123456X");
         assert_int_equal(s->disk_signature, 0xffffffff);
-        assert_string_equal(s->type.name, "esp");
+        assert_string_equal(s->parts[0].type.name, "esp");
         assert_int_equal(s->alignment, 1 << 30);
 
         const struct disk_config *t = config_find(&cfg, "guid-type");
-        assert_int_equal(t->type.flags, PTYPE_HAS_GPT);
-        assert_string_equal(guid_format(&t->type.gpt, buf), "CA7D7CCB-63ED-4C53-861C-1742536059CC");
+        assert_int_equal(t->parts[0].type.flags, PTYPE_HAS_GPT);
+        assert_string_equal(guid_format(&t->parts[0].type.gpt, buf), "CA7D7CCB-63ED-4C53-861C-1742536059CC");
         assert_int_equal(t->alignment, 17408);
         config_free(&cfg);
 }
@@ -268,7 +268,7 @@ static void test_syntax_variants(void **state _unused_) {
         assert_string_equal(err, "");
         const struct disk_config *d = config_find(&cfg, "bom");
         assert_non_null(d);
-        assert_string_equal(d->volume, "/dev/vg/bom");
+        assert_string_equal(d->parts[0].volume, "/dev/vg/bom");
         assert_int_equal(d->table, TABLE_MBR);
         config_free(&cfg);
 }
@@ -500,7 +500,7 @@ static void test_across_files(void **state _unused_) {
         assert_error_at(err, c, 2, first);
         assert_int_equal(cfg.n_errors, 4);
         assert_int_equal(cfg.n_disks, 2);
-        assert_string_equal(config_find(&cfg, "x")->volume, "/dev/vg/x");
+        assert_string_equal(config_find(&cfg, "x")->parts[0].volume, "/dev/vg/x");
         assert_non_null(config_find(&cfg, "z"));
         assert_null(config_find(&cfg, "broken"));
         assert_null(config_find(&cfg, "y"));
@@ -539,7 +539,7 @@ static void test_dir(void **state _unused_) {
         assert_int_equal(cfg.n_disks, ARRAY_SIZE(order));
         for (size_t i = 0; i < ARRAY_SIZE(order); i++)
                 assert_string_equal(cfg.disks[i].name, order[i]);
-        assert_string_equal(config_find(&cfg, "dup")->volume, "/dev/vg/dup1");
+        assert_string_equal(config_find(&cfg, "dup")->parts[0].volume, "/dev/vg/dup1");
         config_free(&cfg);
 
         /* A missing directory is an empty configuration. */
@@ -699,7 +699,7 @@ static void test_disk_api(void **state _unused_) {
         assert_int_equal(config_disk_set(&d, "alignment", "2GiB", err, sizeof err), -ERANGE);
         assert_int_equal(config_disk_set(&d, "table", "mbr", err, sizeof err), 0);
         assert_int_equal(config_disk_set(&d, "disk-guid", GUID1, err, sizeof err), 0);
-        assert_int_equal(config_disk_finish(&d, err, sizeof err), -EINVAL);
+        assert_int_equal(config_disk_finish(&d, 0, err, sizeof err), -EINVAL);
         assert_string_equal(err, "disk-guid is a GPT field, but table = mbr");
         disk_config_done(&d);
 
@@ -707,10 +707,11 @@ static void test_disk_api(void **state _unused_) {
         assert_int_equal(config_disk_init(&d, "disk", err, sizeof err), 0);
         assert_int_equal(config_disk_set(&d, "type", "basic-data", err, sizeof err), 0);
         assert_int_equal(config_disk_set(&d, "alignment", "64K", err, sizeof err), 0);
-        assert_int_equal(config_disk_finish(&d, err, sizeof err), 0);
+        assert_int_equal(config_disk_finish(&d, 0, err, sizeof err), 0);
         assert_string_equal(d.header, "/var/lib/partwrap/disk.header");
         assert_int_equal(d.alignment, 65536);
-        assert_null(d.volume);
+        assert_int_equal(d.n_parts, 1);
+        assert_null(d.parts[0].volume);
 }
 
 /* The annotated example must stay valid. */
@@ -725,10 +726,10 @@ static void test_example(void **state _unused_) {
         assert_int_equal(cfg.n_disks, 2);
         const struct disk_config *w = config_find(&cfg, "win-data");
         assert_non_null(w);
-        assert_string_equal(w->volume, "/dev/vgstuff/data");
+        assert_string_equal(w->parts[0].volume, "/dev/vgstuff/data");
         assert_int_equal(w->table, TABLE_GPT);
-        assert_true(w->type_auto);
-        assert_string_equal(w->partition_name, "Data");
+        assert_true(w->parts[0].type_auto);
+        assert_string_equal(w->parts[0].name, "Data");
         const struct disk_config *l = config_find(&cfg, "legacy-boot");
         assert_non_null(l);
         assert_int_equal(l->table, TABLE_MBR);

@@ -36,7 +36,7 @@ static void fixture_init(struct fixture *x, const char *name, const char *const 
         for (; *keys; keys += 2)
                 if (config_disk_set(&x->cfg, keys[0], keys[1], err, sizeof err) < 0)
                         fail_msg("%s = %s: %s", keys[0], keys[1], err);
-        if (config_disk_finish(&x->cfg, err, sizeof err) < 0)
+        if (config_disk_finish(&x->cfg, 0, err, sizeof err) < 0)
                 fail_msg("%s", err);
         x->vol = (struct volume_info) {
                 .devnode = strdup("/dev/dm-3"), .devno = makedev(253, 3), .size_bytes = size,
@@ -222,7 +222,7 @@ static void test_volume_missing(void **state _unused_) {
 
         assert_int_equal(config_disk_init(&c, "later", err, sizeof err), 0);
         assert_int_equal(config_disk_set(&c, "volume", "LABEL=LATER", err, sizeof err), 0);
-        assert_int_equal(config_disk_finish(&c, err, sizeof err), 0);
+        assert_int_equal(config_disk_finish(&c, 0, err, sizeof err), 0);
         struct show_disk s = { .cfg = &c, .problem = "volume not present", .dm = &dm };
         _cleanup_free_ char *text = render_text(&s), *json = render_json(&s);
         assert_golden("text", MISSING_TEXT, text);
