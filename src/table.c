@@ -31,6 +31,6 @@ unsigned table_verify(const struct layout *l, const uint8_t *buf, size_t len, st
                 return r->n_problems;
         }
         if (l->table == TABLE_GPT)
-                return gpt_verify(l, buf, buf + layout_head_bytes(l), r);
+                return gpt_verify(l, buf, buf + l->header_bytes - layout_tail_bytes(l), r);
         return mbr_verify(l, buf, r);
 }

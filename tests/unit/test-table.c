@@ -246,6 +246,34 @@ static void test_round_trip(void **state) {
                         }
 }
 
+/* Several volumes with gaps between them: the tail follows the gaps in the
+ * header file, and the verifier must find it there. */
+static void test_round_trip_gaps(void **state) {
+        (void) state;
+        static const uint64_t sizes[] = { 22 * MiB + 4096, 17 * MiB + 8192, 9 * MiB + 4096, 5 * MiB };
+        struct table_partition parts[4] = {};
+        struct verify_report r;
+
+        for (uint32_t ss = 512; ss <= 4096; ss *= 8)
+                for (int t = TABLE_GPT; t <= TABLE_MBR; t++) {
+                        _cleanup_(layout_done) struct layout l = {};
+                        struct table_spec s = spec_for(t);
+                        for (size_t k = 0; k < 4; k++) {
+                                parts[k] = s.partitions[0];
+                                guid_derive_partition((unsigned) k + 1, "t", "u", &parts[k].guid);
+                        }
+                        s.partitions = parts;
+                        s.n_partitions = 4;
+                        assert_int_equal(layout_compute(t, ss, 4 * MiB, sizes, 4, &l), 0);
+                        assert_int_equal(l.n_regions, t == TABLE_GPT ? 9 : 8); /* head, 4 volumes, 3 gaps, GPT tail */
+                        _cleanup_free_ uint8_t *buf = calloc(1, l.header_bytes);
+                        assert_non_null(buf);
+                        table_write(&l, &s, buf);
+                        assert_int_equal(verify(&l, buf, &r), 0);
+                        assert_true(r.maps_volume);
+                }
+}
+
 static void test_same_input_same_bytes(void **state) {
         (void) state;
         _cleanup_(layout_done) struct layout l = {};
@@ -696,6 +724,7 @@ int main(void) {
                 cmocka_unit_test(test_gpt_fields),
                 cmocka_unit_test(test_gpt_pmbr_capped),
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_round_trip_gaps),
                 cmocka_unit_test(test_same_input_same_bytes),
                 cmocka_unit_test(test_gpt_flip_every_byte),
                 cmocka_unit_test(test_gpt_guest_changes_are_healthy),
