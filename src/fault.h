@@ -6,6 +6,9 @@
  *   PARTWRAP_KILL_AT=NAME      SIGKILL ourselves at the point NAME (its
  *                              Nth passage with PARTWRAP_KILL_COUNT=N)
  *   PARTWRAP_FAULT_TRACE=1     print "fault-point: NAME" on stderr at each
+ *   PARTWRAP_STALL_AT=NAME     at the first passage of NAME, create the file
+ *   PARTWRAP_STALL_FILE=FILE   FILE and wait until it is removed (120 s at
+ *                              most): a test's write lands in that window
  * Release builds compile the points to nothing. */
 
 #ifdef PARTWRAP_FAULT_INJECTION

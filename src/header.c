@@ -337,6 +337,18 @@ int header_write_temp(const char *tmp, const uint8_t *buf, size_t len) {
         return 0;
 }
 
+int header_overwrite(const char *tmp, const uint8_t *buf, size_t len) {
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, buf, len);
+        if (r < 0)
+                return r;
+        return fsync(fd) < 0 ? -errno : 0;
+}
+
 int header_replace(const char *tmp, const char *path) {
         _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int dirfd = -EBADF;

@@ -30,3 +30,6 @@ int header_read(const char *path, uint8_t **ret_buf, size_t *ret_len);
 char *header_grow_temp_path(const char *path);
 int header_write_temp(const char *tmp, const uint8_t *buf, size_t len);
 int header_replace(const char *tmp, const char *path);
+/* Rewrites the first len bytes of tmp in place (its inode, which a loop
+ * device may be bound to), fsync'ed. Returns: 0, or -errno. */
+int header_overwrite(const char *tmp, const uint8_t *buf, size_t len);

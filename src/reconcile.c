@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -675,24 +676,44 @@ static int act_prepare(struct run *run, struct disk *d) {
 }
 
 /* A grow's guard, called while the disk is suspended: no guest write
- * reaches the header file now, so it must still be what the grow was
- * computed from. */
+ * reaches the header file now. If the guest wrote it since the grow read
+ * it, the grow is done again from what it holds now, into the new header
+ * file (which only the new, not yet live, table reads): a guest writing
+ * all the time cannot starve the grow, and none of its writes is lost. A
+ * header caught between two of the guest's writes does not verify: then
+ * the old table stays and the grow tries again. */
 struct grow_guard {
-        const char *path;
+        const char *path, *tmp;
         const uint8_t *header;
         size_t len;
+        const struct grow_geometry *geometry;
+        uint64_t volume_bytes;
+        struct grow_reason *why;
 };
 
 static int grow_guard_check(void *userdata) {
         const struct grow_guard *g = userdata;
-        _cleanup_free_ uint8_t *now = NULL;
+        _cleanup_free_ uint8_t *now = NULL, *grown = NULL;
         size_t len;
         int r = header_read(g->path, &now, &len);
 
         if (r < 0)
                 return r;
         fault_point("grow-suspended");
-        return len == g->len && memcmp(now, g->header, len) == 0 ? 0 : -EAGAIN;
+        if (len == g->len && memcmp(now, g->header, len) == 0)
+                return 0;
+        r = grow_header(g->geometry, now, len, g->volume_bytes, &grown, g->why);
+        if (r > 0)
+                return -EAGAIN;
+        if (r < 0)
+                return r;
+        if (len != g->len)
+                return -EAGAIN;
+        r = header_overwrite(g->tmp, grown, len);
+        if (r < 0)
+                return r;
+        fault_point("grow-regrown");
+        return 0;
 }
 
 /* One try of a grow: the header as it is now, grown, written under the
@@ -700,13 +721,12 @@ static int grow_guard_check(void *userdata) {
  * holds. Returns: 0; -EAGAIN (the guest wrote its table meanwhile: try
  * again); or -errno with the disk failed. The old table stays live and
  * the temporary file goes unless 0. */
-static int grow_try(struct disk *d, const struct grow_geometry *g, const char *tmp) {
+static int grow_try(struct disk *d, const struct grow_geometry *g, const char *tmp, struct grow_reason *why) {
         const struct disk_config *c = d->cfg;
         _cleanup_free_ uint8_t *old = NULL, *grown = NULL;
         _cleanup_(layout_done) struct layout l = {};
         _cleanup_(dm_table_done) struct dm_table table = {};
         struct loop_dev loop = { .fd = -EBADF };
-        struct grow_reason why;
         size_t len;
         int r;
 
@@ -715,14 +735,19 @@ static int grow_try(struct disk *d, const struct grow_geometry *g, const char *t
                 disk_fail(d, "header %s: cannot read: %s", c->header, strerror(-r));
                 return r;
         }
-        r = grow_header(g, old, len, d->vols[0].size_bytes, &grown, &why);
+        r = grow_header(g, old, len, d->vols[0].size_bytes, &grown, why);
+        /* What the guest writes can be seen half done (GPT: one copy
+         * written, not yet the other): that is worth another look. */
+        if (r == GROW_HEADER_CORRUPT || r == GROW_PARTITION_MOVED || r == GROW_BLOCKED)
+                return -EAGAIN;
         if (r != 0) {
                 if (r > 0)
-                        disk_fail(d, "/dev/mapper/%s cannot grow: %s", c->name, why.message);
+                        disk_fail(d, "/dev/mapper/%s cannot grow: %s", c->name, why->message);
                 else
                         disk_fail(d, "out of memory");
                 return r > 0 ? -EINVAL : r;
         }
+        why->code = 0;
         uint64_t bytes = d->vols[0].size_bytes;
         r = layout_compute(g->table, g->sector_size, g->head_sectors * g->sector_size, &bytes, 1, &l);
         if (r < 0) {
@@ -746,7 +771,10 @@ static int grow_try(struct disk *d, const struct grow_geometry *g, const char *t
                 disk_fail(d, "out of memory");
                 goto fail;
         }
-        struct grow_guard guard = { .path = c->header, .header = old, .len = len };
+        struct grow_guard guard = {
+                .path = c->header, .tmp = tmp, .header = old, .len = len,
+                .geometry = g, .volume_bytes = d->vols[0].size_bytes, .why = why,
+        };
         r = dm_table_swap(c->name, &table, c->read_only, grow_guard_check, &guard);
         if (r == -EAGAIN)
                 goto fail;
@@ -768,7 +796,8 @@ fail:
         return r;
 }
 
-#define GROW_TRIES 5
+#define GROW_TRIES 10
+#define GROW_PAUSE_MS 100
 
 /* Grows a live disk whose volume grew: a new header and loop, one table
  * swap, then the new header takes the old one's name. */
@@ -782,14 +811,23 @@ static void act_grow(struct disk *d) {
                 .volume_sectors = d->obs.live_volume_bytes / live->sector_size,
         };
         _cleanup_free_ char *tmp = header_grow_temp_path(c->header);
+        struct grow_reason why = {};
         int r = -EAGAIN;
 
         if (!tmp) {
                 disk_fail(d, "out of memory");
                 return;
         }
-        for (unsigned i = 0; i < GROW_TRIES && r == -EAGAIN; i++)
-                r = grow_try(d, &g, tmp);
+        for (unsigned i = 0; i < GROW_TRIES && r == -EAGAIN; i++) {
+                if (i > 0)
+                        nanosleep(&(struct timespec) { .tv_nsec = GROW_PAUSE_MS * 1000 * 1000 }, NULL);
+                why.code = 0;
+                r = grow_try(d, &g, tmp, &why);
+        }
+        if (r == -EAGAIN && why.code != 0) {
+                disk_fail(d, "/dev/mapper/%s cannot grow: %s", c->name, why.message);
+                return;
+        }
         if (r == -EAGAIN) {
                 disk_fail(d, "/dev/mapper/%s: the guest rewrote its partition table during each of %u tries to grow it; "
                           "apply again", c->name, GROW_TRIES);
