@@ -55,6 +55,7 @@ struct disk {
         /* observe: what is there */
         struct observation obs;
         struct volume_info vol;     /* devnode set once probed */
+        int probe_result;           /* probe_volume()'s: 0, or -errno for show to word */
         struct disk_plan plan;      /* layout and table contents; layout.n_regions > 0 once planned */
         uint8_t *header;            /* the header file's bytes, while needed */
         size_t header_len;

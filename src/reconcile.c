@@ -29,6 +29,7 @@
 #include "fault.h"
 #include "grow.h"
 #include "header.h"
+#include "observe.h"
 #include "reconcile.h"
 #include "report.h"
 #include "size.h"
@@ -156,6 +157,7 @@ static int observe_volume(const struct run *run, struct disk *d) {
                 return -EPERM;
         }
         r = probe_volume(d->wait.path, &d->vol);
+        d->probe_result = r;
         if (r < 0) {
                 set_reason(why, REASON_VOLUME, "volume %s (%s): cannot probe: %s", c->volume, d->wait.path,
                            r == -ENOTBLK ? "not a block device" : strerror(-r));
@@ -347,16 +349,32 @@ static void observe_busy(struct disk *d) {
                 set_reason(&d->obs.busy_problem, REASON_VOLUME_BUSY, "%s: %s", d->vol.devnode, strerror(-r));
 }
 
-enum observe_scope {
-        OBSERVE_APPLY, /* volume, dm; header and whether the volume is free only where a device would be made */
-        OBSERVE_CHECK, /* volume, header, dm, loop */
-        OBSERVE_STOP,  /* dm */
-};
+/* Whether the header file exists, not what it holds: show's question.
+ * header_seen when it does; obs.header BAD when that cannot be told. */
+static void observe_header_file(struct disk *d) {
+        struct stat st;
+
+        if (lstat(d->cfg->header, &st) < 0) {
+                d->obs.header = errno == ENOENT ? HEADER_SEEN_ABSENT : HEADER_SEEN_BAD;
+                return;
+        }
+        d->header_seen = true;
+        d->header_dev = st.st_dev;
+        d->header_ino = st.st_ino;
+}
 
 /* Fills d->obs, as deep as the command looks. A volume that cannot be
  * used ends the look: the rest is about a disk that cannot be built. */
-static void observe(const struct run *run, struct disk *d, enum observe_scope scope) {
+void observe(const struct run *run, struct disk *d, enum observe_scope scope) {
         if (scope == OBSERVE_STOP) {
+                observe_dm(d);
+                return;
+        }
+        /* show draws a disk apply would refuse as well, so its look goes on
+         * past the volume; which loop feeds the head is check's business. */
+        if (scope == OBSERVE_SHOW) {
+                observe_header_file(d);
+                (void) observe_volume(run, d);
                 observe_dm(d);
                 return;
         }
@@ -395,7 +413,7 @@ static struct desired desire(struct disk *d, bool present) {
 
 /* Selection and locking --------------------------------------------------- */
 
-static void run_done(struct run *run) {
+void run_done(struct run *run) {
         for (size_t i = 0; i < run->n; i++)
                 disk_done(&run->disks[i]);
         free(run->disks);
@@ -428,9 +446,7 @@ static int run_observe_active(struct run *run) {
         return 0;
 }
 
-/* Loads the config, selects the disks named in args (all if none) and
- * looks at partwrap's active disks. Returns 0, or -errno. */
-static int run_init(struct run *run, const struct options *o, char **args, int n_args) {
+int run_init(struct run *run, const struct options *o, char **args, int n_args) {
         *run = (struct run) { .o = o };
 
         config_load_dir(&run->cfg, o->config_dir);

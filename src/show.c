@@ -18,17 +18,17 @@
  *     133153  +----------------------------------------+  end (last LBA 133152)
  *
  * show_render_text() and show_render_json() only format what they are
- * given; cmd_show() observes (read-only probe, device-mapper state). */
+ * given; cmd_show() observes with observe() (observe.h), the look apply
+ * and check take: read-only probe, device-mapper state. */
 
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include "cli.h"
 #include "dmtable.h"
+#include "observe.h"
 #include "plan.h"
 #include "show.h"
 #include "size.h"
@@ -427,123 +427,113 @@ void show_render_json(struct json *j, const struct show_disk *s) {
 
 /* Observing ---------------------------------------------------------------- */
 
-struct show_obs {
-        struct volume_info vol;
-        bool probed;
-        struct layout layout;
-        bool have_layout;
-        struct disk_plan plan;
-        bool planned;
-        struct dm_state dm;
-        bool have_dm;
-        char problem[320];
-};
+/* What is wrong with the volume, in show's words: they follow "volume
+ * SPEC:" when it could not be probed, else they are the problem line.
+ * Returns NULL when nothing is. */
+static const char *show_problem(const struct disk *d, const struct plan_result *p, char *buf, size_t len) {
+        const char *path = d->wait.path, *spec = d->cfg->volume;
+        int r = path ? d->probe_result : d->wait.result;
 
-/* Read-only: resolves and probes the volume (never O_EXCL, never a write),
- * computes the layout and the plan, reads the device-mapper state. What
- * cannot be known becomes a problem sentence; show itself never fails. */
-static void show_observe(const struct disk_config *c, struct show_obs *o) {
-        _cleanup_free_ char *path = NULL;
-        int r;
-
-        r = probe_resolve(c->volume, NULL, &path);
-        if (r >= 0)
-                r = probe_volume(path, &o->vol);
         if (r == -ENOENT)
-                snprintf(o->problem, sizeof o->problem, "volume not present");
-        else if (r < 0)
-                /* The volume line names c->volume already; add the node it
+                return "volume not present";
+        if (r < 0) {
+                /* The volume line names the spec already; add the node it
                  * resolved to only when that says more. */
-                snprintf(o->problem, sizeof o->problem, "%s%s%s", path && !streq(path, c->volume) ? path : "",
-                         path && !streq(path, c->volume) ? ": " : "",
+                bool more = path && !streq(path, spec);
+                snprintf(buf, len, "%s%s%s", more ? path : "", more ? ": " : "",
                          r == -ENOTBLK ? "not a block device" : r == -EACCES ? "cannot open it (Permission denied; run as root)"
                          : strerror(-r));
-        else {
-                struct volume_facts f = {
-                        .size_bytes = o->vol.size_bytes, .sector_size = o->vol.sector_size,
-                        .fstype = o->vol.fstype, .uuid = o->vol.uuid, .label = o->vol.label,
-                };
-                o->probed = true;
-                r = layout_compute(c->table, f.sector_size, c->alignment, &f.size_bytes, 1, &o->layout);
-                o->have_layout = r >= 0;
-                struct plan_result p = plan_build(c, &f, &o->plan);
-                o->planned = p.status == PLAN_OK;
-                if (o->vol.ambivalent)
-                        snprintf(o->problem, sizeof o->problem,
-                                 "more than one filesystem signature on the volume (see wipefs -n); apply refuses it");
-                else if (o->vol.pttype)
-                        snprintf(o->problem, sizeof o->problem,
-                                 "the volume carries a partition table (%s); apply refuses it", o->vol.pttype);
-                else if (!o->planned)
-                        snprintf(o->problem, sizeof o->problem, "%s", p.message);
+                return buf;
         }
+        if (!d->vol.devnode)
+                return d->obs.volume_problem.message; /* refused before probing */
+        if (d->vol.ambivalent)
+                return "more than one filesystem signature on the volume (see wipefs -n); apply refuses it";
+        if (d->vol.pttype) {
+                snprintf(buf, len, "the volume carries a partition table (%s); apply refuses it", d->vol.pttype);
+                return buf;
+        }
+        if (p->status != PLAN_OK)
+                return p->message;
+        /* Another disk's volume, say. */
+        return d->obs.volume == VOLUME_SEEN_OK ? NULL : d->obs.volume_problem.message;
+}
 
-        r = dm_get_state(c->name, &o->dm);
-        o->have_dm = r >= 0;
-        if (r < 0)
-                log_debug("%s: cannot read the device-mapper state: %s", c->name, strerror(-r));
+/* Draws one disk as observe() saw it. A volume apply refuses before it
+ * plans (or cannot plan) is drawn all the same: its layout and plan are
+ * pure functions of the configuration and what the probe found. */
+static void show_one(const struct options *o, struct json *j, const struct disk *d) {
+        const struct disk_config *c = d->cfg;
+        const struct volume_info *v = d->vol.devnode ? &d->vol : NULL;
+        _cleanup_(plan_done) struct disk_plan plan = {};
+        _cleanup_(layout_done) struct layout layout = {};
+        struct plan_result p = { .status = PLAN_OK };
+        const struct disk_plan *planned = disk_planned(d) ? &d->plan : NULL;
+        const struct layout *l = planned ? &planned->layout : NULL;
+        char problem[320];
+
+        if (v && !planned) {
+                struct volume_facts f = {
+                        .size_bytes = v->size_bytes, .sector_size = v->sector_size,
+                        .fstype = v->fstype, .uuid = v->uuid, .label = v->label,
+                };
+                p = plan_build(c, &f, &plan);
+                if (p.status == PLAN_OK) {
+                        planned = &plan;
+                        l = &plan.layout;
+                } else if (layout_compute(c->table, f.sector_size, c->alignment, &f.size_bytes, 1, &layout) >= 0)
+                        l = &layout;
+        }
+        if (!d->obs.dm_known)
+                log_debug("%s", d->obs.dm_problem.message);
+        struct show_disk s = {
+                .cfg = c,
+                .vol = v,
+                .layout = l,
+                .spec = planned ? &planned->spec : NULL,
+                .problem = show_problem(d, &p, problem, sizeof problem),
+                .dm = d->obs.dm_known ? &d->obs.dm : NULL,
+                .header_exists = d->header_seen ? 1 : d->obs.header == HEADER_SEEN_BAD ? -1 : 0,
+        };
+        if (o->json)
+                show_render_json(j, &s);
+        else
+                show_render_text(stdout, &s);
 }
 
 int cmd_show(const struct options *o, char **args, int n_args) {
-        struct config cfg = { 0 };
-        bool usage = false;
+        _cleanup_(run_done) struct run run;
         struct json j;
+        int r;
 
-        config_load_dir(&cfg, o->config_dir);
-        for (int a = 0; a < n_args; a++)
-                if (!config_find(&cfg, args[a])) {
-                        log_error("%s: no such disk in %s", args[a], o->config_dir);
-                        usage = true;
-                }
-        int status = cfg.n_errors > 0 || usage ? EXIT_USAGE : EXIT_OK;
+        /* Without a lock: show only reads, and needs no privilege. */
+        if ((r = run_init(&run, o, args, n_args)) < 0) {
+                log_error("%s", strerror(-r));
+                return EXIT_FAILED;
+        }
+        int status = run.cfg.n_errors > 0 || run.usage_error ? EXIT_USAGE : EXIT_OK;
 
         if (o->json) {
                 json_init(&j, stdout);
                 json_object_begin(&j, NULL);
                 json_string(&j, "command", "show");
-                json_uint(&j, "config_errors", cfg.n_errors);
+                json_uint(&j, "config_errors", run.cfg.n_errors);
                 json_uint(&j, "exit_status", (uint64_t) status);
                 json_array_begin(&j, "disks");
         }
-        bool first = true;
-        for (size_t i = 0; i < cfg.n_disks; i++) {
-                const struct disk_config *c = &cfg.disks[i];
-                bool wanted = n_args == 0;
-                for (int a = 0; a < n_args && !wanted; a++)
-                        wanted = streq(args[a], c->name);
-                if (!wanted)
-                        continue;
-
-                struct show_obs obs = { 0 };
-                struct stat st;
-                show_observe(c, &obs);
-                struct show_disk s = {
-                        .cfg = c,
-                        .vol = obs.probed ? &obs.vol : NULL,
-                        .layout = obs.have_layout ? &obs.layout : NULL,
-                        .spec = obs.planned ? &obs.plan.spec : NULL,
-                        .problem = *obs.problem ? obs.problem : NULL,
-                        .dm = obs.have_dm ? &obs.dm : NULL,
-                        .header_exists = lstat(c->header, &st) == 0 ? 1 : errno == ENOENT ? 0 : -1,
-                };
-                if (o->json)
-                        show_render_json(&j, &s);
-                else {
-                        if (!first)
-                                putchar('\n');
-                        show_render_text(stdout, &s);
-                }
-                first = false;
-                volume_info_free(&obs.vol);
-                layout_done(&obs.layout);
-                plan_done(&obs.plan);
-                dm_state_done(&obs.dm);
+        for (size_t i = 0; i < run.n; i++) {
+                struct disk *d = &run.disks[i];
+                /* show reports what is there now; it does not wait. */
+                d->wait.result = probe_resolve(d->cfg->volume, &d->exclude, &d->wait.path);
+                observe(&run, d, OBSERVE_SHOW);
+                if (i > 0 && !o->json)
+                        putchar('\n');
+                show_one(o, &j, d);
         }
         if (o->json) {
                 json_array_end(&j);
                 json_object_end(&j);
-        } else if (first && cfg.n_errors == 0 && !usage)
+        } else if (run.n == 0 && run.cfg.n_errors == 0 && !run.usage_error)
                 log_info("no disks declared in %s", o->config_dir);
-        config_free(&cfg);
         return status;
 }
