@@ -349,8 +349,9 @@ static void observe_busy(struct disk *d) {
                 set_reason(&d->obs.busy_problem, REASON_VOLUME_BUSY, "%s: %s", d->vol.devnode, strerror(-r));
 }
 
-/* Whether the header file exists, not what it holds: show's question.
- * header_seen when it does; obs.header BAD when that cannot be told. */
+/* Whether the header file exists, not what it holds (show's question):
+ * header_seen when it does, else obs.header ABSENT, or BAD when lstat()
+ * cannot tell. */
 static void observe_header_file(struct disk *d) {
         struct stat st;
 
