@@ -59,6 +59,8 @@ struct disk {
         struct volume_info *vols;   /* one per volume; devnode set once probed */
         dev_t *devnos;              /* the volumes' devices, as dmtable_build() takes them */
         const char **vol_names;     /* their nodes, for a table on paper */
+        int probe_result;           /* probe_volume()'s for volume probe_k: 0, or -errno for show to word */
+        size_t probe_k;
         struct disk_plan plan;      /* layout and table contents; layout.n_regions > 0 once planned */
         uint8_t *header;            /* the header file's bytes, while needed */
         size_t header_len;

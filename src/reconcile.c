@@ -30,6 +30,7 @@
 #include "fault.h"
 #include "grow.h"
 #include "header.h"
+#include "observe.h"
 #include "reconcile.h"
 #include "report.h"
 #include "size.h"
@@ -195,6 +196,8 @@ static int observe_one_volume(const struct run *run, struct disk *d, size_t k, s
                 return -EPERM;
         }
         r = probe_volume(w->path, v);
+        d->probe_result = r;
+        d->probe_k = k;
         if (r < 0) {
                 set_reason(why, REASON_VOLUME, "volume %s (%s): cannot probe: %s", spec, w->path,
                            r == -ENOTBLK ? "not a block device" : strerror(-r));
@@ -417,16 +420,33 @@ static void observe_busy(struct disk *d) {
         }
 }
 
-enum observe_scope {
-        OBSERVE_APPLY, /* volume, dm; header and whether the volume is free only where a device would be made */
-        OBSERVE_CHECK, /* volume, header, dm, loop */
-        OBSERVE_STOP,  /* dm */
-};
+/* Whether the header file exists, not what it holds (show's question):
+ * header_seen when it does, else obs.header ABSENT, or BAD when lstat()
+ * cannot tell. */
+static void observe_header_file(struct disk *d) {
+        struct stat st;
+
+        if (lstat(d->cfg->header, &st) < 0) {
+                d->obs.header = errno == ENOENT ? HEADER_SEEN_ABSENT : HEADER_SEEN_BAD;
+                return;
+        }
+        d->header_seen = true;
+        d->header_dev = st.st_dev;
+        d->header_ino = st.st_ino;
+}
 
 /* Fills d->obs, as deep as the command looks. A volume that cannot be
  * used ends the look: the rest is about a disk that cannot be built. */
-static void observe(const struct run *run, struct disk *d, enum observe_scope scope) {
+void observe(const struct run *run, struct disk *d, enum observe_scope scope) {
         if (scope == OBSERVE_STOP) {
+                observe_dm(d);
+                return;
+        }
+        /* show draws a disk apply would refuse as well, so its look goes on
+         * past the volume; which loop feeds the head is check's business. */
+        if (scope == OBSERVE_SHOW) {
+                observe_header_file(d);
+                (void) observe_volume(run, d);
                 observe_dm(d);
                 return;
         }
@@ -465,7 +485,7 @@ static struct desired desire(struct disk *d, bool present) {
 
 /* Selection and locking --------------------------------------------------- */
 
-static void run_done(struct run *run) {
+void run_done(struct run *run) {
         for (size_t i = 0; i < run->n; i++)
                 disk_done(&run->disks[i]);
         free(run->disks);
@@ -498,9 +518,7 @@ static int run_observe_active(struct run *run) {
         return 0;
 }
 
-/* Loads the config, selects the disks named in args (all if none) and
- * looks at partwrap's active disks. Returns 0, or -errno. */
-static int run_init(struct run *run, const struct options *o, char **args, int n_args) {
+int run_init(struct run *run, const struct options *o, char **args, int n_args) {
         *run = (struct run) { .o = o };
 
         config_load_dir(&run->cfg, o->config_dir);

@@ -18,17 +18,17 @@
  *     133153  +----------------------------------------+  end (last LBA 133152)
  *
  * show_render_text() and show_render_json() only format what they are
- * given; cmd_show() observes (read-only probe, device-mapper state). */
+ * given; cmd_show() observes with observe() (observe.h), the look apply
+ * and check take: read-only probe, device-mapper state. */
 
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include "cli.h"
 #include "dmtable.h"
+#include "observe.h"
 #include "plan.h"
 #include "show.h"
 #include "size.h"
@@ -453,164 +453,135 @@ void show_render_json(struct json *j, const struct show_disk *s) {
 
 /* Observing ---------------------------------------------------------------- */
 
-struct show_obs {
-        struct volume_info *vols; /* one per partition */
-        size_t n_vols;
-        bool probed;
-        struct layout layout;
-        bool have_layout;
-        struct disk_plan plan;
-        bool planned;
-        struct dm_state dm;
-        bool have_dm;
-        char problem[320];
-};
-
-static void show_obs_done(struct show_obs *o) {
-        for (size_t k = 0; k < o->n_vols; k++)
-                volume_info_free(&o->vols[k]);
-        free(o->vols);
-        layout_done(&o->layout);
-        plan_done(&o->plan);
-        dm_state_done(&o->dm);
-}
-
-/* Resolves and probes volume k. Returns 0, or -errno with the problem set. */
-static int show_probe(const struct disk_config *c, size_t k, struct show_obs *o) {
-        const char *spec = c->parts[k].volume;
-        _cleanup_free_ char *path = NULL;
+/* What is wrong with the volumes, in show's words: they follow "volume
+ * SPEC:" when one could not be probed, else they are the problem line.
+ * Returns NULL when nothing is. */
+static const char *show_problem(const struct disk *d, const struct plan_result *p, char *buf, size_t len) {
+        const size_t k = d->probe_k;
+        const struct wait_item *w = &d->waits[k];
+        const struct volume_info *v = &d->vols[k];
+        const char *path = w->path, *spec = d->cfg->parts[k].volume;
+        int r = path ? d->probe_result : w->result;
         char which[32] = "";
-        int r;
 
-        if (c->n_parts > 1)
+        /* Which volume, when there are several. */
+        if (d->n_vols > 1)
                 snprintf(which, sizeof which, "volume %zu: ", k + 1);
-        r = probe_resolve(spec, NULL, &path);
-        if (r >= 0)
-                r = probe_volume(path, &o->vols[k]);
-        if (r == -ENOENT)
-                snprintf(o->problem, sizeof o->problem, "%svolume not present", which);
-        else if (r < 0)
-                /* The volume line names the volume already; add the node it
+        if (r == -ENOENT) {
+                snprintf(buf, len, "%svolume not present", which);
+                return buf;
+        }
+        if (r < 0) {
+                /* The volume line names the spec already; add the node it
                  * resolved to only when that says more. */
-                snprintf(o->problem, sizeof o->problem, "%s%s%s%s", which, path && !streq(path, spec) ? path : "",
-                         path && !streq(path, spec) ? ": " : "",
+                bool more = path && !streq(path, spec);
+                snprintf(buf, len, "%s%s%s%s", which, more ? path : "", more ? ": " : "",
                          r == -ENOTBLK ? "not a block device" : r == -EACCES ? "cannot open it (Permission denied; run as root)"
                          : strerror(-r));
-        else if (o->vols[k].ambivalent)
-                snprintf(o->problem, sizeof o->problem,
-                         "%smore than one filesystem signature on the volume (see wipefs -n); apply refuses it", which);
-        else if (o->vols[k].pttype)
-                snprintf(o->problem, sizeof o->problem, "%sthe volume carries a partition table (%s); apply refuses it", which,
-                         o->vols[k].pttype);
-        return r;
+                return buf;
+        }
+        if (!v->devnode)
+                return d->obs.volume_problem.message; /* refused before probing */
+        if (v->ambivalent) {
+                snprintf(buf, len, "%smore than one filesystem signature on the volume (see wipefs -n); apply refuses it", which);
+                return buf;
+        }
+        if (v->pttype) {
+                snprintf(buf, len, "%sthe volume carries a partition table (%s); apply refuses it", which, v->pttype);
+                return buf;
+        }
+        if (p->status != PLAN_OK)
+                return p->message;
+        /* Another disk's volume, say. */
+        return d->obs.volume == VOLUME_SEEN_OK ? NULL : d->obs.volume_problem.message;
 }
 
-/* Read-only: resolves and probes the volumes (never O_EXCL, never a
- * write), computes the layout and the plan, reads the device-mapper state.
- * What cannot be known becomes a problem sentence; show itself never fails. */
-static void show_observe(const struct disk_config *c, struct show_obs *o) {
-        _cleanup_free_ struct volume_facts *f = calloc(c->n_parts, sizeof *f);
-        _cleanup_free_ uint64_t *sizes = calloc(c->n_parts, sizeof *sizes);
+/* Draws one disk as observe() saw it. A volume apply refuses before it
+ * plans (or cannot plan) is drawn all the same: its layout and plan are
+ * pure functions of the configuration and what the probe found. */
+static void show_one(const struct options *o, struct json *j, const struct disk *d) {
+        const struct disk_config *c = d->cfg;
+        _cleanup_(plan_done) struct disk_plan plan = {};
+        _cleanup_(layout_done) struct layout layout = {};
+        struct plan_result p = { .status = PLAN_OK };
+        const struct disk_plan *planned = disk_planned(d) ? &d->plan : NULL;
+        const struct layout *l = planned ? &planned->layout : NULL;
+        char problem[320];
         bool all = true;
-        int r;
 
-        o->vols = calloc(c->n_parts, sizeof *o->vols);
-        if (!o->vols || !f || !sizes) {
-                snprintf(o->problem, sizeof o->problem, "out of memory");
-                return;
-        }
-        o->n_vols = c->n_parts;
-        for (size_t k = 0; k < c->n_parts; k++) {
-                /* The first problem is the one to tell. */
-                bool had = *o->problem;
-                char keep[sizeof o->problem];
-                memcpy(keep, o->problem, sizeof keep);
-                r = show_probe(c, k, o);
-                if (had)
-                        memcpy(o->problem, keep, sizeof keep);
-                if (r < 0) {
-                        all = false;
-                        continue;
+        for (size_t k = 0; k < d->n_vols; k++)
+                all = all && d->vols[k].devnode;
+        if (all && !planned) {
+                _cleanup_free_ struct volume_facts *f = calloc(d->n_vols, sizeof *f);
+                _cleanup_free_ uint64_t *sizes = calloc(d->n_vols, sizeof *sizes);
+                for (size_t k = 0; f && sizes && k < d->n_vols; k++) {
+                        const struct volume_info *v = &d->vols[k];
+                        f[k] = (struct volume_facts) {
+                                .size_bytes = v->size_bytes, .sector_size = v->sector_size,
+                                .fstype = v->fstype, .uuid = v->uuid, .label = v->label,
+                        };
+                        sizes[k] = v->size_bytes;
                 }
-                f[k] = (struct volume_facts) {
-                        .size_bytes = o->vols[k].size_bytes, .sector_size = o->vols[k].sector_size,
-                        .fstype = o->vols[k].fstype, .uuid = o->vols[k].uuid, .label = o->vols[k].label,
-                };
-                sizes[k] = f[k].size_bytes;
+                if (f && sizes) {
+                        p = plan_build(c, f, &plan);
+                        if (p.status == PLAN_OK) {
+                                planned = &plan;
+                                l = &plan.layout;
+                        } else if (layout_compute(c->table, f[0].sector_size, c->alignment, sizes, d->n_vols, &layout) >= 0)
+                                l = &layout;
+                }
         }
-        if (all) {
-                o->probed = true;
-                r = layout_compute(c->table, f[0].sector_size, c->alignment, sizes, c->n_parts, &o->layout);
-                o->have_layout = r >= 0;
-                struct plan_result p = plan_build(c, f, &o->plan);
-                o->planned = p.status == PLAN_OK;
-                if (!o->planned && !*o->problem)
-                        snprintf(o->problem, sizeof o->problem, "%s", p.message);
-        }
-
-        r = dm_get_state(c->name, &o->dm);
-        o->have_dm = r >= 0;
-        if (r < 0)
-                log_debug("%s: cannot read the device-mapper state: %s", c->name, strerror(-r));
+        if (!d->obs.dm_known)
+                log_debug("%s", d->obs.dm_problem.message);
+        struct show_disk s = {
+                .cfg = c,
+                .vol = all ? d->vols : NULL,
+                .layout = l,
+                .spec = planned ? &planned->spec : NULL,
+                .problem = show_problem(d, &p, problem, sizeof problem),
+                .dm = d->obs.dm_known ? &d->obs.dm : NULL,
+                .header_exists = d->header_seen ? 1 : d->obs.header == HEADER_SEEN_BAD ? -1 : 0,
+        };
+        if (o->json)
+                show_render_json(j, &s);
+        else
+                show_render_text(stdout, &s);
 }
 
 int cmd_show(const struct options *o, char **args, int n_args) {
-        struct config cfg = { 0 };
-        bool usage = false;
+        _cleanup_(run_done) struct run run;
         struct json j;
+        int r;
 
-        config_load_dir(&cfg, o->config_dir);
-        for (int a = 0; a < n_args; a++)
-                if (!config_find(&cfg, args[a])) {
-                        log_error("%s: no such disk in %s", args[a], o->config_dir);
-                        usage = true;
-                }
-        int status = cfg.n_errors > 0 || usage ? EXIT_USAGE : EXIT_OK;
+        /* Without a lock: show only reads, and needs no privilege. */
+        if ((r = run_init(&run, o, args, n_args)) < 0) {
+                log_error("%s", strerror(-r));
+                return EXIT_FAILED;
+        }
+        int status = run.cfg.n_errors > 0 || run.usage_error ? EXIT_USAGE : EXIT_OK;
 
         if (o->json) {
                 json_init(&j, stdout);
                 json_object_begin(&j, NULL);
                 json_string(&j, "command", "show");
-                json_uint(&j, "config_errors", cfg.n_errors);
+                json_uint(&j, "config_errors", run.cfg.n_errors);
                 json_uint(&j, "exit_status", (uint64_t) status);
                 json_array_begin(&j, "disks");
         }
-        bool first = true;
-        for (size_t i = 0; i < cfg.n_disks; i++) {
-                const struct disk_config *c = &cfg.disks[i];
-                bool wanted = n_args == 0;
-                for (int a = 0; a < n_args && !wanted; a++)
-                        wanted = streq(args[a], c->name);
-                if (!wanted)
-                        continue;
-
-                struct show_obs obs = { 0 };
-                struct stat st;
-                show_observe(c, &obs);
-                struct show_disk s = {
-                        .cfg = c,
-                        .vol = obs.probed ? obs.vols : NULL,
-                        .layout = obs.have_layout ? &obs.layout : NULL,
-                        .spec = obs.planned ? &obs.plan.spec : NULL,
-                        .problem = *obs.problem ? obs.problem : NULL,
-                        .dm = obs.have_dm ? &obs.dm : NULL,
-                        .header_exists = lstat(c->header, &st) == 0 ? 1 : errno == ENOENT ? 0 : -1,
-                };
-                if (o->json)
-                        show_render_json(&j, &s);
-                else {
-                        if (!first)
-                                putchar('\n');
-                        show_render_text(stdout, &s);
-                }
-                first = false;
-                show_obs_done(&obs);
+        for (size_t i = 0; i < run.n; i++) {
+                struct disk *d = &run.disks[i];
+                /* show reports what is there now; it does not wait. */
+                for (size_t k = 0; k < d->n_vols; k++)
+                        d->waits[k].result = probe_resolve(d->cfg->parts[k].volume, &d->exclude, &d->waits[k].path);
+                observe(&run, d, OBSERVE_SHOW);
+                if (i > 0 && !o->json)
+                        putchar('\n');
+                show_one(o, &j, d);
         }
         if (o->json) {
                 json_array_end(&j);
                 json_object_end(&j);
-        } else if (first && cfg.n_errors == 0 && !usage)
+        } else if (run.n == 0 && run.cfg.n_errors == 0 && !run.usage_error)
                 log_info("no disks declared in %s", o->config_dir);
-        config_free(&cfg);
         return status;
 }

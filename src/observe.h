@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The observe step of reconcile.c, shared by every command that looks at
+ * declared disks: apply, --dry-run, check, stop, and show (show.c), so
+ * that show draws the volume and device-mapper state apply would act on. */
+
+#include "cli.h"
+#include "disk.h"
+
+enum observe_scope {
+        OBSERVE_APPLY, /* volume, dm; header and whether the volume is free only where a device would be made */
+        OBSERVE_CHECK, /* volume, header, dm, loop */
+        OBSERVE_SHOW,  /* volume, dm, whether the header file exists: all of them, whatever the volume */
+        OBSERVE_STOP,  /* dm */
+};
+
+/* Loads the config, selects the disks named in args (all if none) and
+ * looks at partwrap's active disks. Returns 0, or -errno; release the run
+ * with run_done() either way. */
+int run_init(struct run *run, const struct options *o, char **args, int n_args);
+void run_done(struct run *run);
+
+/* Fills d->obs (and d->vol, d->plan, ...), as deep as the scope looks. The
+ * volume must be resolved first (d->wait). */
+void observe(const struct run *run, struct disk *d, enum observe_scope scope);
