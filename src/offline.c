@@ -125,23 +125,20 @@ static void print_table(const struct options *o, const struct disk_config *d, co
                 printf("%s\n", dmtable_format(&t, i, &names, line, sizeof line));
 }
 
-/* --size: one size, or a comma-separated list of one per volume. */
+/* --size: one size, or a comma-separated list of one per volume; an empty
+ * item is refused, not skipped (the list would count one volume less). */
 static int parse_sizes(const char *list, struct volume_facts *v, size_t max, size_t *n) {
-        _cleanup_free_ char *copy = strdup(list);
-        char *save = NULL;
+        uint64_t sizes[MKHEADER_VOLUMES_MAX];
+        int r;
 
-        if (!copy)
-                return -ENOMEM;
-        *n = 0;
-        if (strchr(",", list[0]) || (*list && list[strlen(list) - 1] == ','))
-                return -EINVAL;
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                t += strspn(t, " \t");
-                if (*n == max || size_parse(t, &v[*n].size_bytes) < 0)
-                        return -EINVAL;
-                (*n)++;
-        }
-        return *n > 0 ? 0 : -EINVAL;
+        if (max > ARRAY_SIZE(sizes))
+                max = ARRAY_SIZE(sizes);
+        r = size_list_parse(list, sizes, max, n);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < *n; k++)
+                v[k].size_bytes = sizes[k];
+        return 0;
 }
 
 int cmd_mkheader(const struct options *o, char **args, int n_args) {

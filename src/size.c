@@ -67,3 +67,28 @@ char *size_format(uint64_t bytes, char *buf, size_t len) {
         snprintf(buf, len, "%" PRIu64 ".%" PRIu64 " %s", whole, tenths, names[i]);
         return buf;
 }
+
+int size_list_parse(const char *list, uint64_t *sizes, size_t max, size_t *n) {
+        char item[64];
+
+        *n = 0;
+        for (const char *p = list;;) {
+                size_t len = strcspn(p, ",");
+                const char *b = p, *e = p + len;
+                while (b < e && (*b == ' ' || *b == '\t'))
+                        b++;
+                while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+                        e--;
+                if (b == e || (size_t) (e - b) >= sizeof item || *n == max)
+                        return -EINVAL;
+                memcpy(item, b, (size_t) (e - b));
+                item[e - b] = 0;
+                int r = size_parse(item, &sizes[*n]);
+                if (r < 0)
+                        return r;
+                (*n)++;
+                if (!p[len])
+                        return 0;
+                p += len + 1;
+        }
+}

@@ -16,6 +16,29 @@ rm -rf tests/fuzz/corpus-config tests/fuzz/corpus-header
 mkdir -p tests/fuzz/corpus-config tests/fuzz/corpus-header
 cp conf/*.conf tests/offline/bad-configs/*.conf tests/fuzz/corpus-config/
 
+# Disks of several volumes (issue 15): the per-partition lists, right and
+# wrong (counts, empty items, a volume twice, MBR past 4, GPT past 128,
+# which no line inih reads can hold).
+seed() { printf '%b' "$2" >"tests/fuzz/corpus-config/list-$1.conf"; }
+seed two-volumes '[win]\nvolume = /dev/vg/sys, /dev/vg/data\ntype = esp, basic-data\npartition-name = EFI, Data\n'
+seed three-uuid-label '[three]\nvolume = UUID=2f0d5c4e-8c1b-4c55-9a57-3b1f0e6b7a11, LABEL=data, /dev/vg/c\ntype = linux\nalignment = 64KiB\npartition-guid = 11111111-2222-3333-4444-555555555551, 11111111-2222-3333-4444-555555555552,11111111-2222-3333-4444-555555555553\n'
+seed mbr-four '[m4]\ntable = mbr\nvolume = /dev/a, /dev/b, /dev/c, /dev/d\ntype = 0x07, linux, 0x0c, linux-swap\n'
+seed mbr-five '[m5]\ntable = mbr\nvolume = /dev/a, /dev/b, /dev/c, /dev/d, /dev/e\n'
+seed mbr-partition-name '[mp]\ntable = mbr\nvolume = /dev/a, /dev/b\npartition-name = A, B\n'
+seed mbr-guid-type '[mg]\ntable = mbr\nvolume = /dev/a, /dev/b\ntype = linux, EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n'
+seed type-count '[tc]\nvolume = /dev/a, /dev/b, /dev/c\ntype = linux, esp\n'
+seed name-count '[nc]\nvolume = /dev/a, /dev/b\npartition-name = A, B, C\n'
+seed guid-count '[gc]\nvolume = /dev/a, /dev/b\npartition-guid = 11111111-2222-3333-4444-555555555551\n'
+seed guid-twice '[gt]\nvolume = /dev/a, /dev/b\npartition-guid = 11111111-2222-3333-4444-555555555551, 11111111-2222-3333-4444-555555555551\n'
+seed empty-item '[ei]\nvolume = /dev/a,, /dev/b\n'
+seed blank-item '[bi]\nvolume = /dev/a, ,/dev/b\ntype = linux, , esp\n'
+seed trailing-comma '[tr]\nvolume = /dev/a, /dev/b,\n'
+seed only-comma '[oc]\nvolume = ,\n'
+seed volume-twice '[vt]\nvolume = /dev/a, /dev/b, /dev/a\n'
+seed shared-volume '[one]\nvolume = /dev/a, /dev/b\n[two]\nvolume = /dev/c, /dev/b\n'
+seed gpt-16 "[g16]\nvolume = $(seq -s, -f /dev/v%g 0 15)\n"
+seed gpt-129 "[g129]\nvolume = $(seq -s, -f /dev/v%g 0 128)\n"
+
 # prefix FLAGS ALIGN_EXTRA VOLUME_BYTES: the layout prefix of fuzz-header.c.
 prefix() {
         python3 -c 'import struct,sys; sys.stdout.buffer.write(bytes([int(sys.argv[1]), int(sys.argv[2])]) + struct.pack("<Q", int(sys.argv[3])))' "$@"

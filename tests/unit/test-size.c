@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* size_parse() and size_format(). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,12 +112,42 @@ static void test_round_trip(void **state _unused_) {
         }
 }
 
+/* size_list_parse(): mkheader --size A,B,C. An empty item is an error, not
+ * skipped: "1M,,3M" would otherwise make a disk of 2 volumes, not 3. */
+static void test_list_parse(void **state _unused_) {
+        uint64_t v[4];
+        size_t n = 99;
+
+        assert_int_equal(size_list_parse("1MiB", v, 4, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(v[0], 1 << 20);
+        assert_int_equal(size_list_parse("1M, 2 KiB ,512", v, 4, &n), 0);
+        assert_int_equal(n, 3);
+        assert_int_equal(v[0], 1 << 20);
+        assert_int_equal(v[1], 2048);
+        assert_int_equal(v[2], 512);
+        assert_int_equal(size_list_parse("1,2,3,4", v, 4, &n), 0);
+        assert_int_equal(n, 4);
+
+        static const char *const bad[] = {
+                "", ",", "1M,,3M", ",1M", "1M,", "1M, ,3M", "1M,\t,3M", "1M,x", "1,2,3,4,5",
+                "1M,123456789012345678901234567890123456789012345678901234567890123456789",
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                n = 0;
+                if (size_list_parse(bad[i], v, 4, &n) == 0)
+                        fail_msg("size_list_parse(\"%s\") accepted (%zu items)", bad[i], n);
+        }
+        assert_int_equal(size_list_parse("1M,99999999999999999999", v, 4, &n), -ERANGE);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_valid),
                 cmocka_unit_test(test_parse_invalid),
                 cmocka_unit_test(test_format),
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_list_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
