@@ -97,12 +97,13 @@ static int parts_reserve(struct disk_config *d, size_t n) {
 }
 
 /* The items of a comma-separated list, blanks around each trimmed: calls
- * fn for each, with its index. Returns the number of items, or the first
- * error of fn; an empty item is -EINVAL with err set. */
-static int list_foreach(const char *key, const char *v, int (*fn)(struct disk_config *d, size_t k, const char *item,
-                                                                  char *err, size_t err_len),
+ * fn for each, with its index, the first being first. Returns first + the
+ * number of items, or the first error of fn; an empty item is -EINVAL
+ * with err set. */
+static int list_foreach(const char *key, const char *v, size_t first,
+                        int (*fn)(struct disk_config *d, size_t k, const char *item, char *err, size_t err_len),
                         struct disk_config *d, char *err, size_t err_len) {
-        size_t k = 0;
+        size_t k = first;
 
         for (const char *p = v;; k++) {
                 size_t n = strcspn(p, ",");
@@ -112,7 +113,7 @@ static int list_foreach(const char *key, const char *v, int (*fn)(struct disk_co
                 while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
                         e--;
                 if (b == e)
-                        return set_error(err, err_len, -EINVAL, "%s: empty item %zu in the list '%s'", key, k + 1, v);
+                        return set_error(err, err_len, -EINVAL, "%s: empty item %zu in the list '%s'", key, k - first + 1, v);
                 _cleanup_free_ char *item = strndup(b, (size_t) (e - b));
                 if (!item)
                         return set_error(err, err_len, -ENOMEM, "out of memory");
@@ -303,7 +304,9 @@ static void parts_clear(struct disk_config *d, enum key k) {
         }
 }
 
-static int disk_set(struct disk_config *d, enum key k, const char *v, char *err, size_t err_len) {
+/* Sets key k from v; append: a list key given again adds its items to the
+ * list (a long list over several lines). */
+static int disk_set(struct disk_config *d, enum key k, const char *v, bool append, char *err, size_t err_len) {
         const char *why;
         uint64_t u;
         int r;
@@ -312,8 +315,9 @@ static int disk_set(struct disk_config *d, enum key k, const char *v, char *err,
                 return set_error(err, err_len, -EINVAL, "empty value for '%s'", key_names[k]);
         switch (k) {
         case KEY_VOLUME:
-                parts_clear(d, k);
-                r = list_foreach("volume", v, set_volume, d, err, err_len);
+                if (!append)
+                        parts_clear(d, k);
+                r = list_foreach("volume", v, append ? d->n_volumes : 0, set_volume, d, err, err_len);
                 d->n_volumes = r > 0 ? (size_t) r : 0;
                 return r < 0 ? r : 0;
         case KEY_TABLE:
@@ -322,8 +326,9 @@ static int disk_set(struct disk_config *d, enum key k, const char *v, char *err,
                 d->table = streq(v, "gpt") ? TABLE_GPT : TABLE_MBR;
                 return 0;
         case KEY_TYPE:
-                parts_clear(d, k);
-                r = list_foreach("type", v, set_type, d, err, err_len);
+                if (!append)
+                        parts_clear(d, k);
+                r = list_foreach("type", v, append ? d->n_types : 0, set_type, d, err, err_len);
                 d->n_types = r > 0 ? (size_t) r : 0;
                 return r < 0 ? r : 0;
         case KEY_ALIGNMENT:
@@ -359,12 +364,21 @@ static int disk_set(struct disk_config *d, enum key k, const char *v, char *err,
                         return set_error(err, err_len, r, "partition-name is not valid UTF-8");
                 if (r < 0)
                         return set_error(err, err_len, r, "partition-name contains a control character");
+                if (append && d->partition_names) {
+                        char *joined = strdup_printf("%s,%s", d->partition_names, v);
+                        if (!joined)
+                                return set_error(err, err_len, -ENOMEM, "out of memory");
+                        free(d->partition_names);
+                        d->partition_names = joined;
+                        return 0;
+                }
                 return set_string(&d->partition_names, v, err, err_len);
         case KEY_DISK_GUID:
                 return parse_guid("disk-guid", v, &d->disk_guid, &d->has_disk_guid, err, err_len);
         case KEY_PARTITION_GUID:
-                parts_clear(d, k);
-                r = list_foreach("partition-guid", v, set_partition_guid, d, err, err_len);
+                if (!append)
+                        parts_clear(d, k);
+                r = list_foreach("partition-guid", v, append ? d->n_guids : 0, set_partition_guid, d, err, err_len);
                 d->n_guids = r > 0 ? (size_t) r : 0;
                 return r < 0 ? r : 0;
         case KEY_DISK_SIGNATURE:
@@ -429,7 +443,7 @@ static int disk_split(struct disk_config *d, size_t n, char *err, size_t err_len
                 if (n == 1)
                         r = set_partition_name(d, 0, d->partition_names, err, err_len) < 0 ? -1 : 1;
                 else
-                        r = list_foreach("partition-name", d->partition_names, set_partition_name, d, err, err_len);
+                        r = list_foreach("partition-name", d->partition_names, 0, set_partition_name, d, err, err_len);
                 if (r < 0)
                         return KEY_PARTITION_NAME;
                 if ((size_t) r != n)
@@ -491,7 +505,7 @@ int config_disk_set(struct disk_config *d, const char *key, const char *value, c
 
         if (k < 0)
                 return set_error(err, err_len, k, "unknown key '%s'", key);
-        return disk_set(d, (enum key) k, value, err, err_len);
+        return disk_set(d, (enum key) k, value, false, err, err_len);
 }
 
 /* config_disk_finish(), but returns the key to blame, or -1. */
@@ -560,13 +574,18 @@ static int parser_handler(void *userdata, const char *section _unused_, const ch
         p->pending = 0;
         p->after_key = *name; /* inih continues only non-empty names */
         int k = key_lookup(name);
+        /* The per-partition lists may go on over several lines. */
+        bool list = k == KEY_VOLUME || k == KEY_TYPE || k == KEY_PARTITION_NAME || k == KEY_PARTITION_GUID;
         if (continuation)
                 parser_error(p, p->line, "indented line continues the value of '%s'; values are one line", name);
         else if (!p->in_section)
                 parser_error(p, p->line, "'%s' outside of a [section]", name);
-        else if (k >= 0 && p->key_line[k])
+        else if (k >= 0 && p->key_line[k] && !list)
                 parser_error(p, p->line, "'%s' given twice (first on line %u)", name, p->key_line[k]);
-        else {
+        else if (k >= 0 && p->key_line[k]) {
+                if (disk_set(&p->disk, (enum key) k, value, true, err, sizeof err) < 0)
+                        parser_error(p, p->line, "%s", err);
+        } else {
                 if (k >= 0)
                         p->key_line[k] = p->line;
                 if (config_disk_set(&p->disk, name, value, err, sizeof err) < 0)

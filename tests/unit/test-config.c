@@ -218,6 +218,53 @@ static void test_every_key(void **state _unused_) {
         config_free(&cfg);
 }
 
+/* A disk of several volumes: the per-partition keys are lists, and a list
+ * may go on over several lines. */
+static void test_lists(void **state _unused_) {
+        struct config cfg = {};
+        const char *path = write_file("lists.conf",
+                                      "[multi]\n"
+                                      "volume = /dev/vg/a , UUID=1234-ABCD\n"
+                                      "volume = LABEL=Three, /dev/vg/four\n"
+                                      "type = basic-data, linux\n"
+                                      "type = esp, auto\n"
+                                      "partition-name = Sys, Data\n"
+                                      "partition-name = EFI,Spare\n"
+                                      "partition-guid = 0F3A52C4-62A1-4BC4-9F0E-2E4D5A1B7C90, 5D2B8E61-0C3F-4A57-B1D9-6E8F4A2C3B17\n"
+                                      "partition-guid = 11111111-2222-3333-4444-555555555555, 11111111-2222-3333-4444-555555555556\n"
+                                      "[one-type]\n"
+                                      "volume = /dev/vg/x, /dev/vg/y\n"
+                                      "type = linux\n"
+                                      "[comma]\n"
+                                      "volume = /dev/vg/z\n"
+                                      "partition-name = Data, old\n");
+        char buf[GUID_STRING_MAX];
+        int r;
+        _cleanup_free_ char *err = load_captured(config_load_file, &cfg, path, &r);
+
+        assert_string_equal(err, "");
+        assert_int_equal(cfg.n_disks, 3);
+        const struct disk_config *d = &cfg.disks[0];
+        assert_int_equal(d->n_parts, 4);
+        assert_string_equal(d->parts[0].volume, "/dev/vg/a");
+        assert_string_equal(d->parts[1].volume, "UUID=1234-ABCD");
+        assert_string_equal(d->parts[2].volume, "LABEL=Three");
+        assert_string_equal(d->parts[3].volume, "/dev/vg/four");
+        assert_string_equal(d->parts[0].type.name, "basic-data");
+        assert_string_equal(d->parts[1].type.name, "linux");
+        assert_string_equal(d->parts[2].type.name, "esp");
+        assert_true(d->parts[3].type_auto);
+        assert_string_equal(d->parts[2].name, "EFI");
+        assert_string_equal(d->parts[3].name, "Spare");
+        assert_string_equal(guid_format(&d->parts[3].guid, buf), "11111111-2222-3333-4444-555555555556");
+        const struct disk_config *o = &cfg.disks[1];
+        assert_int_equal(o->n_parts, 2);
+        assert_string_equal(o->parts[1].type.name, "linux");
+        /* One volume: its name is the whole value, comma and all. */
+        assert_string_equal(cfg.disks[2].parts[0].name, "Data, old");
+        config_free(&cfg);
+}
+
 static void test_booleans(void **state _unused_) {
         static const struct {
                 const char *s;
@@ -311,7 +358,17 @@ static const struct bad_case bad_cases[] = {
         { "volume = /dev/vg/x\n", 1, "'volume' outside of a [section]" },
         { "[bad]\n" V "foo = bar\n", 3, "unknown key 'foo'" },
         { "[bad]\n" V "= bar\n", 3, "unknown key ''" },
-        { "[bad]\n" V "volume = /dev/vg/y\n", 3, "'volume' given twice (first on line 2)" },
+        { "[bad]\n" V "table = gpt\ntable = mbr\n", 4, "'table' given twice (first on line 3)" },
+        /* lists */
+        { "[bad]\n" V "volume = /dev/vg/x\n", 3, "volume /dev/vg/x is listed twice (partitions 1 and 2)" },
+        { "[bad]\nvolume = /dev/vg/a, , /dev/vg/b\n", 2, "volume: empty item 2 in the list" },
+        { "[bad]\nvolume = /dev/vg/a, /dev/vg/b\ntype = linux, esp, linux\n", 3,
+          "type lists 3 values for 2 partitions: give one for all, or one each" },
+        { "[bad]\nvolume = /dev/vg/a, /dev/vg/b\npartition-name = A\n", 3, "partition-name lists 1 names for 2 partitions" },
+        { "[bad]\nvolume = /dev/vg/a, /dev/vg/b\npartition-guid = " GUID1 "\npartition-guid = " GUID1 "\n", 4,
+          "is listed twice (partitions 1 and 2)" },
+        { "[bad]\nvolume = /dev/a, /dev/b, /dev/c, /dev/d, /dev/e\ntable = mbr\n", 2,
+          "5 volumes, but an MBR table holds at most 4 partitions (use table = gpt)" },
         { "[bad]\n" V "timeout = 1\n\n; comment\ntimeout = 2\n", 6, "'timeout' given twice (first on line 3)" },
         { "[bad]\ntable = gpt\n", 1, "[bad] has no 'volume'" },
         { "[bad]\n", 1, "[bad] has no 'volume'" },
@@ -742,6 +799,7 @@ static void test_example(void **state _unused_) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),     cmocka_unit_test(test_every_key),
+                cmocka_unit_test(test_lists),
                 cmocka_unit_test(test_booleans),     cmocka_unit_test(test_syntax_variants),
                 cmocka_unit_test(test_name_is_valid), cmocka_unit_test(test_bad_inputs),
                 cmocka_unit_test(test_nul_byte),     cmocka_unit_test(test_many_errors),
