@@ -43,12 +43,18 @@ static struct decision decide_live(const struct desired *want, const struct obse
         /* The volume grew or shrank under a disk that was right for it:
          * growing keeps the guest's table, shrinking would cut its data. */
         if (seen->volume_resized && seen->volume_bytes < seen->live_volume_bytes)
-                return decision(ACTION_REFUSE, REASON_VOLUME_SHRUNK, "has partition 1 of %" PRIu64 " bytes, but the volume "
-                                "has %" PRIu64 " bytes now: it shrank, refusing to cut the disk", seen->live_volume_bytes,
-                                seen->volume_bytes);
+                return decision(ACTION_REFUSE, REASON_VOLUME_SHRUNK, "has partition %zu of %" PRIu64 " bytes, but its "
+                                "volume has %" PRIu64 " bytes now: it shrank, refusing to cut the disk",
+                                seen->resized_partition, seen->live_volume_bytes, seen->volume_bytes);
+        /* The partitions after it would have to move under the guest. */
+        if (seen->volume_resized && seen->resized_not_last)
+                return decision(ACTION_REFUSE, REASON_GROW_NOT_LAST, "has partition %zu of %" PRIu64 " bytes, but its "
+                                "volume has %" PRIu64 " bytes now; only the last partition of a disk grows in place",
+                                seen->resized_partition, seen->live_volume_bytes, seen->volume_bytes);
         if (seen->volume_resized)
-                return decision(want->grow ? ACTION_SWAP_TABLE : ACTION_NONE, REASON_GROWABLE, "growable: partition 1 has "
-                                "%" PRIu64 " bytes, the volume %" PRIu64, seen->live_volume_bytes, seen->volume_bytes);
+                return decision(want->grow ? ACTION_SWAP_TABLE : ACTION_NONE, REASON_GROWABLE, "growable: partition %zu has "
+                                "%" PRIu64 " bytes, the volume %" PRIu64, seen->resized_partition, seen->live_volume_bytes,
+                                seen->volume_bytes);
         if (!want->table || !dm_table_equal(&dm->table, want->table))
                 return decision(ACTION_REFUSE, REASON_DM_TABLE, "has a table that differs from the declaration");
         if (dm->read_only != want->read_only)

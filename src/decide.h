@@ -45,6 +45,7 @@ enum reason_code {
         REASON_GROWABLE,        /* live, the volume grew: SWAP_TABLE, or NONE when not to grow */
         REASON_VOLUME_SHRUNK,   /* live, the volume is smaller than partition 1 */
         REASON_GROW_UNFINISHED, /* the head is read from the new header of a grow cut short */
+        REASON_GROW_NOT_LAST,   /* live, a volume before the last changed size */
 };
 
 #define REASON_MSG_MAX 512
@@ -81,7 +82,9 @@ struct observation {
         /* The live table is the layout of a volume of live_volume_bytes
          * over the right loop, and the volume now has volume_bytes. */
         bool volume_resized;
-        uint64_t live_volume_bytes, volume_bytes;
+        size_t resized_partition;     /* the first that changed, from 1 */
+        bool resized_not_last;        /* one before the last changed: no grow in place */
+        uint64_t live_volume_bytes, volume_bytes; /* of resized_partition */
 };
 
 /* What the declaration wants of one disk. */

@@ -33,10 +33,25 @@ static int refuse(struct grow_reason *ret_why, enum grow_code code, const char *
         return (int) code;
 }
 
-/* The layout of the disk around a volume of volume_bytes, at the old
- * alignment. The one call into layout.h. */
-static int grow_layout(const struct grow_geometry *g, uint64_t volume_bytes, struct layout *ret) {
-        return layout_compute(g->table, g->sector_size, g->head_sectors * g->sector_size, &volume_bytes, 1, ret);
+/* The one call into layout.h: the old partitions, then the last volume at
+ * volume_bytes, at the old alignment. */
+int grow_layout(const struct grow_geometry *g, uint64_t volume_bytes, struct layout *ret) {
+        uint64_t sizes[GPT_ENTRIES];
+
+        if (g->n_before >= GPT_ENTRIES)
+                return -E2BIG;
+        for (size_t k = 0; k < g->n_before; k++) {
+                if (g->before_sectors[k] > INT64_MAX / g->sector_size)
+                        return -EFBIG;
+                sizes[k] = g->before_sectors[k] * g->sector_size;
+        }
+        sizes[g->n_before] = volume_bytes;
+        return layout_compute(g->table, g->sector_size, g->head_sectors * g->sector_size, sizes, g->n_before + 1, ret);
+}
+
+/* The last partition's first LBA in layout l. */
+static uint64_t last_start(const struct layout *l) {
+        return layout_volume(l, l->n_volumes - 1)->start / l->sector_size;
 }
 
 /* The CRC covers header_size bytes with its own field zeroed (UEFI 2.10
@@ -85,8 +100,9 @@ static void gpt_grow(const struct layout *l, uint64_t volume_sectors, uint8_t *b
         uint8_t *primary = buf + ss, *entries = buf + 2 * ss;
         uint8_t *tail = buf + l->header_bytes - layout_tail_bytes(l);
         uint8_t *backup = tail + l->entries_sectors * ss;
+        const size_t k = l->n_volumes - 1;
         struct gpt_header h;
-        struct gpt_entry p1;
+        struct gpt_entry e;
 
         /* The old primary verified (its entries are at LBA 2), and
          * grow_header() checked that its array fits the tail. */
@@ -94,9 +110,9 @@ static void gpt_grow(const struct layout *l, uint64_t volume_sectors, uint8_t *b
         size_t entries_len = (size_t) gpt_entries_len(l, buf);
         uint32_t header_size = le32toh(h.header_size);
 
-        memcpy(&p1, entries, sizeof p1);
-        p1.ending_lba = htole64(l->head_sectors + volume_sectors - 1);
-        memcpy(entries, &p1, sizeof p1);
+        memcpy(&e, entries + k * sizeof e, sizeof e);
+        e.ending_lba = htole64(last_start(l) + volume_sectors - 1);
+        memcpy(entries + k * sizeof e, &e, sizeof e);
         memcpy(tail, entries, entries_len);
 
         h.alternate_lba = htole64(backup_header_lba);
@@ -121,21 +137,22 @@ static void gpt_grow(const struct layout *l, uint64_t volume_sectors, uint8_t *b
 
 static void mbr_grow(const struct layout *l, uint64_t volume_sectors, uint8_t *sector) {
         struct mbr_sector m;
-        struct mbr_partition *p = &m.partitions[0];
+        struct mbr_partition *p = &m.partitions[l->n_volumes - 1];
 
         /* layout_compute() refused a disk past 2^32 sectors: it fits. */
         memcpy(&m, sector, sizeof m);
         p->size_in_lba = htole32((uint32_t) volume_sectors);
-        mbr_lba_to_chs(l->head_sectors + volume_sectors - 1, p->end_chs);
+        mbr_lba_to_chs(last_start(l) + volume_sectors - 1, p->end_chs);
         memcpy(sector, &m, sizeof m);
 }
 
-/* Partition 1 as the guest's table has it, where the rest of the table can
- * be trusted: a valid primary GPT, or an MBR data record. Returns false
- * when the table is not readable that far. */
-static bool partition1_extent(const struct layout *l, const uint8_t *header, size_t len,
-                              const struct verify_report *r, bool *ret_used, uint64_t *ret_first, uint64_t *ret_last) {
+/* The last partition as the guest's table has it, where the rest of the
+ * table can be trusted: a valid primary GPT, or an MBR data record.
+ * Returns false when the table is not readable that far. */
+static bool last_extent(const struct layout *l, const uint8_t *header, size_t len,
+                        const struct verify_report *r, bool *ret_used, uint64_t *ret_first, uint64_t *ret_last) {
         static const uint8_t zero[16];
+        const size_t k = l->n_volumes - 1;
 
         if (len != l->header_bytes)
                 return false;
@@ -144,7 +161,7 @@ static bool partition1_extent(const struct layout *l, const uint8_t *header, siz
 
                 if (!r->primary_ok)
                         return false;
-                memcpy(&e, header + 2 * l->sector_size, sizeof e);
+                memcpy(&e, header + 2 * l->sector_size + k * sizeof e, sizeof e);
                 *ret_used = memcmp(e.partition_type_guid, zero, sizeof zero) != 0;
                 *ret_first = le64toh(e.starting_lba);
                 *ret_last = le64toh(e.ending_lba);
@@ -153,7 +170,7 @@ static bool partition1_extent(const struct layout *l, const uint8_t *header, siz
 
         struct mbr_sector m;
         memcpy(&m, header, sizeof m);
-        const struct mbr_partition *p = &m.partitions[0];
+        const struct mbr_partition *p = &m.partitions[k];
         if (m.signature[0] != 0x55 || m.signature[1] != 0xAA || p->os_type == MBR_TYPE_GPT_PROTECTIVE ||
             p->os_type == 0x05 || p->os_type == 0x0F || p->os_type == 0x85)
                 return false;
@@ -163,22 +180,24 @@ static bool partition1_extent(const struct layout *l, const uint8_t *header, siz
         return true;
 }
 
-/* Why an old header that did not verify cannot grow: the guest moved its
- * partition 1, or the table is damaged. */
+/* Why an old header that did not verify cannot grow: the guest moved the
+ * partition that grows, or the table is damaged. */
 static int refuse_old(const struct layout *l, const struct grow_geometry *g, const uint8_t *header, size_t len,
                       const struct verify_report *r, struct grow_reason *ret_why) {
-        uint64_t first, last, want_last = g->head_sectors + g->volume_sectors - 1;
+        const uint64_t want_first = last_start(l), want_last = want_first + g->volume_sectors - 1;
+        const size_t n = l->n_volumes;
+        uint64_t first, last;
         bool used;
 
-        if (partition1_extent(l, header, len, r, &used, &first, &last)) {
+        if (last_extent(l, header, len, r, &used, &first, &last)) {
                 if (!used)
                         return refuse(ret_why, GROW_PARTITION_MOVED,
-                                      "partition 1 is unused (the guest deleted it): it no longer maps the volume");
-                if (first != g->head_sectors || last != want_last)
+                                      "partition %zu is unused (the guest deleted it): it no longer maps the volume", n);
+                if (first != want_first || last != want_last)
                         return refuse(ret_why, GROW_PARTITION_MOVED,
-                                      "partition 1 is LBA %" PRIu64 "..%" PRIu64 ", but the volume is LBA %" PRIu64
+                                      "partition %zu is LBA %" PRIu64 "..%" PRIu64 ", but the volume is LBA %" PRIu64
                                       "..%" PRIu64 ": the guest moved or resized it",
-                                      first, last, g->head_sectors, want_last);
+                                      n, first, last, want_first, want_last);
         }
         if (r->n_problems > 1)
                 return refuse(ret_why, GROW_HEADER_CORRUPT, "the header does not verify: %s (and %u more)",
@@ -197,8 +216,8 @@ int grow_header(const struct grow_geometry *old, const uint8_t *header, size_t l
         if ((ss != 512 && ss != 4096) || old->head_sectors > ALIGNMENT_MAX / ss || old->volume_sectors == 0 ||
             old->volume_sectors > INT64_MAX / ss || grow_layout(old, old->volume_sectors * ss, &ol) < 0)
                 return refuse(ret_why, GROW_GEOMETRY,
-                              "no %s disk has partition 1 at LBA %" PRIu64 " with %" PRIu64 " sectors of %" PRIu32
-                              " bytes", old->table == TABLE_GPT ? "GPT" : "MBR", old->head_sectors,
+                              "no %s disk has partition 1 at LBA %" PRIu64 " and its last partition of %" PRIu64
+                              " sectors of %" PRIu32 " bytes", old->table == TABLE_GPT ? "GPT" : "MBR", old->head_sectors,
                               old->volume_sectors, ss);
 
         if (new_volume_bytes % ss != 0)
@@ -208,8 +227,8 @@ int grow_header(const struct grow_geometry *old, const uint8_t *header, size_t l
         uint64_t new_sectors = new_volume_bytes / ss;
         if (new_sectors < old->volume_sectors)
                 return refuse(ret_why, GROW_SHRINK,
-                              "the volume shrank from %" PRIu64 " to %" PRIu64 " sectors: partition 1 would pass its "
-                              "end, and partwrap never shrinks a disk", old->volume_sectors, new_sectors);
+                              "the volume shrank from %" PRIu64 " to %" PRIu64 " sectors: partition %zu would pass its "
+                              "end, and partwrap never shrinks a disk", old->volume_sectors, new_sectors, old->n_before + 1);
         if (new_sectors == old->volume_sectors)
                 return refuse(ret_why, GROW_SAME_SIZE, "the volume still has %" PRIu64 " sectors: nothing to grow",
                               new_sectors);
@@ -218,7 +237,7 @@ int grow_header(const struct grow_geometry *old, const uint8_t *header, size_t l
                 return refuse(ret_why, GROW_MBR_LIMIT,
                               "an MBR describes at most %" PRIu64 " sectors, and the disk would have %" PRIu64
                               " (%" PRIu64 " + a volume of %" PRIu64 "): use table = gpt",
-                              MBR_MAX_SECTORS, old->head_sectors + new_sectors, old->head_sectors, new_sectors);
+                              MBR_MAX_SECTORS, last_start(&ol) + new_sectors, last_start(&ol), new_sectors);
         if (k < 0)
                 return refuse(ret_why, GROW_TOO_LARGE, "a volume of %" PRIu64 " bytes makes a disk past 2^63 bytes",
                               new_volume_bytes);

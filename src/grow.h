@@ -7,10 +7,10 @@
  * entries, boot code, MBR signature); only what the new size moves
  * changes:
  *
- *   GPT  protective MBR size, partition 1's last LBA, last usable LBA,
+ *   GPT  protective MBR size, the last partition's last LBA, last usable LBA,
  *        the primary's alternate LBA, the backup entries and header at the
  *        new end (the tail keeps its place in the header file), every CRC
- *   MBR  partition 1's size and ending CHS
+ *   MBR  the last partition's size and ending CHS
  *
  * No I/O: reconcile reads the header and writes the result. */
 
@@ -20,12 +20,15 @@
 #include "layout.h"
 
 /* The disk as it is now: what the live device-mapper table and the
- * header file say, before the volume grew. */
+ * header file say, before the volume grew. Only the last partition grows:
+ * the partitions before it keep their places. */
 struct grow_geometry {
         enum table_kind table;
         uint32_t sector_size;    /* logical, 512 or 4096 */
         uint64_t head_sectors;   /* partition 1's first LBA: the alignment */
-        uint64_t volume_sectors; /* partition 1's length: the old volume */
+        size_t n_before;         /* partitions before the one that grows (0: a disk of one volume) */
+        const uint64_t *before_sectors; /* their lengths: their volumes */
+        uint64_t volume_sectors; /* the last partition's length: the old volume */
 };
 
 /* Why a header cannot grow. Each is a property of the sizes or of what
@@ -57,3 +60,7 @@ struct grow_reason {
  * -ENOMEM. */
 int grow_header(const struct grow_geometry *old, const uint8_t *header, size_t len, uint64_t new_volume_bytes,
                 uint8_t **ret_header, struct grow_reason *ret_why);
+
+/* The layout of the disk of geometry g once its last volume has
+ * volume_bytes. Returns 0, or layout_compute()'s -errno. */
+int grow_layout(const struct grow_geometry *g, uint64_t volume_bytes, struct layout *ret);

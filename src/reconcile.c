@@ -116,15 +116,16 @@ static int claim_volume(const struct run *run, struct disk *d, size_t k, struct 
                 }
         for (size_t i = 0; i < run->n_active; i++)
                 if (run->active[i].volume == devno && !streq(run->active[i].name, c->name)) {
-                        set_reason(why, REASON_VOLUME, "volume %s (%s) is already a partition of /dev/mapper/%s; one block "
-                                   "device can be one disk only", spec, node, run->active[i].name);
+                        set_reason(why, REASON_VOLUME, "volume %s (%s) is already partition %u of /dev/mapper/%s; one block "
+                                   "device can be one disk only", spec, node, run->active[i].partition, run->active[i].name);
                         return -EADDRINUSE;
                 }
         for (const struct disk *e = run->disks; e < d; e++)
                 for (size_t i = 0; e->claimed && i < e->n_vols; i++)
                         if (e->vols[i].devno == devno) {
-                                set_reason(why, REASON_VOLUME, "volume %s (%s) is also a volume of [%s] (%s:%u); one block "
-                                           "device can be one disk only", spec, node, e->cfg->name, e->cfg->file, e->cfg->line);
+                                set_reason(why, REASON_VOLUME, "volume %s (%s) is also %s volume of [%s] (%s:%u); one block "
+                                           "device can be one disk only", spec, node, e->n_vols == 1 ? "the" : "a",
+                                           e->cfg->name, e->cfg->file, e->cfg->line);
                                 return -EADDRINUSE;
                         }
         /* A volume declared by path is that disk's, whatever UUID or label
@@ -368,39 +369,45 @@ static void observe_loop(struct disk *d) {
                 d->obs.loop = LOOP_SEEN_GROW_TEMP;
 }
 
-/* Whether the live table, right in all else, maps a volume of another
- * size than the volume has now: the layout of its volume segment over the
- * live loop and the live head, as a grow needs it (d->live_layout). */
+/* Whether the live table, right in all else, maps volumes of other sizes
+ * than they have now: the layout of its volume segments over the live loop
+ * and the live head (d->live_layout), which a grow of the last one needs. */
 static void observe_resize(struct disk *d) {
         const struct dm_table *live = &d->obs.dm.table;
         const struct layout *l = &d->plan.layout;
         _cleanup_(dm_table_done) struct dm_table old = {};
-        const struct dm_target *v = NULL;
+        _cleanup_free_ uint64_t *live_bytes = calloc(d->n_vols, sizeof *live_bytes);
+        size_t n = 0, changed = 0, first_changed = 0;
 
         d->obs.volume_resized = false;
         layout_done(&d->live_layout);
-        /* A disk of several volumes does not grow: its table then differs. */
-        if (d->obs.loop != LOOP_SEEN_RIGHT || d->obs.dm.foreign_target || live->n == 0 || d->n_vols != 1)
+        if (!live_bytes || d->obs.loop != LOOP_SEEN_RIGHT || d->obs.dm.foreign_target || live->n == 0)
                 return;
-        const struct volume_info *vol = &d->vols[0];
-        for (size_t i = 0; i < live->n; i++)
-                if (live->t[i].dev == vol->devno) {
-                        if (v)
-                                return; /* not a layout of one volume */
-                        v = &live->t[i];
-                }
-        if (!v || v->length * 512 == vol->size_bytes)
+        /* The volume segments, in order, are the volumes: else this is not
+         * a layout of these volumes at all. */
+        for (size_t i = 1; i < live->n; i++) {
+                if (live->t[i].dev == live->t[0].dev)
+                        continue;
+                if (n == d->n_vols || live->t[i].dev != d->devnos[n] || live->t[i].offset != 0)
+                        return;
+                live_bytes[n] = live->t[i].length * 512;
+                if (live_bytes[n] != d->vols[n].size_bytes && changed++ == 0)
+                        first_changed = n;
+                n++;
+        }
+        if (n != d->n_vols || changed == 0)
                 return;
-        uint64_t live_bytes = v->length * 512;
-        if (layout_compute(l->table, l->sector_size, live->t[0].length * 512, &live_bytes, 1, &d->live_layout) < 0)
+        if (layout_compute(l->table, l->sector_size, live->t[0].length * 512, live_bytes, n, &d->live_layout) < 0)
                 return;
         if (dmtable_build(&d->live_layout, d->live_loop.devno, d->devnos, &old) < 0 || !dm_table_equal(&old, live)) {
                 layout_done(&d->live_layout);
                 return;
         }
         d->obs.volume_resized = true;
-        d->obs.live_volume_bytes = live_bytes;
-        d->obs.volume_bytes = vol->size_bytes;
+        d->obs.resized_partition = first_changed + 1;
+        d->obs.resized_not_last = changed > 1 || first_changed != n - 1;
+        d->obs.live_volume_bytes = live_bytes[first_changed];
+        d->obs.volume_bytes = d->vols[first_changed].size_bytes;
 }
 
 /* Whether the volumes are free for a new device: nothing may hold one
@@ -632,6 +639,7 @@ static void apply_refused(struct disk *d) {
                 break;
         case REASON_VOLUME_SHRUNK:
         case REASON_GROW_UNFINISHED:
+        case REASON_GROW_NOT_LAST:
                 disk_fail(d, "/dev/mapper/%s %s", name, r->message);
                 break;
         default:
@@ -753,7 +761,7 @@ static int grow_try(struct disk *d, const struct grow_geometry *g, const char *t
                 disk_fail(d, "header %s: cannot read: %s", c->header, strerror(-r));
                 return r;
         }
-        r = grow_header(g, old, len, d->vols[0].size_bytes, &grown, why);
+        r = grow_header(g, old, len, d->vols[d->n_vols - 1].size_bytes, &grown, why);
         /* What the guest writes can be seen half done (GPT: one copy
          * written, not yet the other): that is worth another look. */
         if (r == GROW_HEADER_CORRUPT || r == GROW_PARTITION_MOVED || r == GROW_BLOCKED)
@@ -766,8 +774,8 @@ static int grow_try(struct disk *d, const struct grow_geometry *g, const char *t
                 return r > 0 ? -EINVAL : r;
         }
         why->code = 0;
-        uint64_t bytes = d->vols[0].size_bytes;
-        r = layout_compute(g->table, g->sector_size, g->head_sectors * g->sector_size, &bytes, 1, &l);
+        uint64_t bytes = d->vols[d->n_vols - 1].size_bytes;
+        r = grow_layout(g, bytes, &l);
         if (r < 0) {
                 disk_fail(d, "/dev/mapper/%s cannot grow: no layout for %" PRIu64 " bytes: %s", c->name, bytes, strerror(-r));
                 return r;
@@ -791,7 +799,7 @@ static int grow_try(struct disk *d, const struct grow_geometry *g, const char *t
         }
         struct grow_guard guard = {
                 .path = c->header, .tmp = tmp, .header = old, .len = len,
-                .geometry = g, .volume_bytes = d->vols[0].size_bytes, .why = why,
+                .geometry = g, .volume_bytes = d->vols[d->n_vols - 1].size_bytes, .why = why,
         };
         r = dm_table_swap(c->name, &table, c->read_only, grow_guard_check, &guard);
         if (r == -EAGAIN)
@@ -822,10 +830,15 @@ fail:
 static void act_grow(struct disk *d) {
         const struct disk_config *c = d->cfg;
         const struct layout *live = &d->live_layout;
+        uint64_t before[GPT_ENTRIES];
+        for (size_t k = 0; k + 1 < live->n_volumes; k++)
+                before[k] = layout_volume(live, k)->length / live->sector_size;
         const struct grow_geometry g = {
                 .table = live->table,
                 .sector_size = live->sector_size,
                 .head_sectors = live->head_sectors,
+                .n_before = live->n_volumes - 1,
+                .before_sectors = before,
                 .volume_sectors = d->obs.live_volume_bytes / live->sector_size,
         };
         _cleanup_free_ char *tmp = header_grow_temp_path(c->header);

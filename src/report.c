@@ -92,8 +92,9 @@ static void report_disk_text(const struct disk *d) {
 
         printf("%s: %s", d->cfg->name, state_names[d->state]);
         if ((d->state == DISK_GROWN || d->state == DISK_GROWABLE || d->state == DISK_WOULD_GROW) && disk_planned(d))
-                printf(" /dev/mapper/%s (partition 1 = %s, %s → %s)", d->cfg->name, d->vols[0].devnode,
-                       size_format(d->obs.live_volume_bytes, a, sizeof a), size_format(d->vols[0].size_bytes, b, sizeof b));
+                printf(" /dev/mapper/%s (partition %zu = %s, %s → %s)", d->cfg->name, d->n_vols, d->vols[d->n_vols - 1].devnode,
+                       size_format(d->obs.live_volume_bytes, a, sizeof a),
+                       size_format(d->vols[d->n_vols - 1].size_bytes, b, sizeof b));
         else if ((d->state == DISK_CREATED || d->state == DISK_UNCHANGED || d->state == DISK_WOULD_CREATE) && disk_planned(d)) {
                 if (d->n_vols == 1)
                         printf(" /dev/mapper/%s (partition 1 = %s, %s, %s)", d->cfg->name, d->vols[0].devnode,

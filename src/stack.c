@@ -133,6 +133,7 @@ int stack_list_disks(struct stack_disk **ret) {
                         if (s.table.t[i].dev == x.head)
                                 continue;
                         x.volume = s.table.t[i].dev;
+                        x.partition++;
                         struct stack_disk *l = reallocarray(list, (size_t) n + 1, sizeof *l);
                         if (!l)
                                 return -ENOMEM;

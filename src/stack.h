@@ -26,6 +26,7 @@ struct stack_disk {
         dev_t disk;   /* /dev/mapper/NAME */
         dev_t head;   /* the header device (loop) of the first target */
         dev_t volume; /* a target's device other than the head's */
+        unsigned partition; /* which: from 1, in table order */
 };
 
 /* Every volume of every active partwrap disk, one entry each (a disk of

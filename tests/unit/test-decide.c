@@ -252,6 +252,7 @@ static struct observation seen_resized(uint64_t volume_bytes) {
         struct observation o = seen_as(V_PRESENT, H_VALID, L_RIGHT, D_OURS);
 
         o.volume_resized = true;
+        o.resized_partition = 1;
         o.live_volume_bytes = 131072 * 512;
         o.volume_bytes = volume_bytes;
         return o;
@@ -281,8 +282,28 @@ static void test_grow(void **state _unused_) {
                 d = decide(&w, &o);
                 assert_int_equal(d.action, ACTION_REFUSE);
                 assert_int_equal(d.reason.code, REASON_VOLUME_SHRUNK);
-                assert_non_null(strstr(d.reason.message, "67108864 bytes, but the volume has 66060288 bytes"));
+                assert_non_null(strstr(d.reason.message, "partition 1 of 67108864 bytes, but its volume has 66060288 bytes"));
         }
+
+        /* A disk of several volumes: one before the last grew (or two
+         * did): refused, whether to grow or not; the last alone grows. */
+        o = seen_resized(2 * 131072 * 512);
+        o.resized_partition = 2;
+        o.resized_not_last = true;
+        for (int g = 0; g < 2; g++) {
+                w.grow = g;
+                d = decide(&w, &o);
+                assert_int_equal(d.action, ACTION_REFUSE);
+                assert_int_equal(d.reason.code, REASON_GROW_NOT_LAST);
+                assert_string_equal(d.reason.message, "has partition 2 of 67108864 bytes, but its volume has 134217728 "
+                                    "bytes now; only the last partition of a disk grows in place");
+        }
+        o.resized_not_last = false;
+        o.resized_partition = 3;
+        w.grow = true;
+        d = decide(&w, &o);
+        assert_int_equal(d.action, ACTION_SWAP_TABLE);
+        assert_string_equal(d.reason.message, "growable: partition 3 has 67108864 bytes, the volume 134217728");
 
         /* What stops a live disk being compared stops its growth too. */
         w.grow = true;

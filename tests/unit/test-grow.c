@@ -600,6 +600,60 @@ static int tool(int argc, char **argv) {
         return 0;
 }
 
+/* A disk of three volumes with gaps: the last partition grows, and the
+ * result is byte for byte the header partwrap would make for the new
+ * sizes; the first two partitions and the gaps stay. */
+static uint8_t *make3(enum table_kind t, const uint64_t *sizes, uint32_t ss, struct layout *ret_l) {
+        struct table_partition p[3] = { 0 };
+        struct table_spec s = { .n_partitions = 3, .partitions = p };
+
+        for (unsigned k = 0; k < 3; k++) {
+                p[k].type.flags = t == TABLE_GPT ? PTYPE_HAS_GPT : PTYPE_HAS_MBR;
+                assert_int_equal(guid_parse(k == 1 ? LINUX_FS : BASIC_DATA, &p[k].type.gpt), 0);
+                p[k].type.mbr = k == 1 ? 0x83 : 0x07;
+                guid_derive_partition(k + 1, "grow", "u", &p[k].guid);
+                snprintf(p[k].name, sizeof p[k].name, "Part %u", k + 1);
+        }
+        guid_derive("disk", "grow", "u", &s.disk_guid);
+        s.disk_signature = 0x12345678;
+        assert_int_equal(layout_compute(t, ss, MiB, sizes, 3, ret_l), 0);
+        uint8_t *buf = calloc(1, ret_l->header_bytes);
+        assert_non_null(buf);
+        table_write(ret_l, &s, buf);
+        return buf;
+}
+
+static void test_several_volumes(void **state _unused_) {
+        for (int t = TABLE_GPT; t <= TABLE_MBR; t++)
+                for (uint32_t ss = 512; ss <= 4096; ss *= 8) {
+                        uint64_t before[3] = { 5 * MiB + 4096, 3 * MiB + 8192, 2 * MiB };
+                        uint64_t after[3] = { before[0], before[1], 6 * MiB + 4096 };
+                        _cleanup_(layout_done) struct layout lo = { 0 }, ln = { 0 };
+                        _cleanup_free_ uint8_t *old = make3(t, before, ss, &lo);
+                        _cleanup_free_ uint8_t *fresh = make3(t, after, ss, &ln);
+                        const uint64_t sectors[2] = { before[0] / ss, before[1] / ss };
+                        struct grow_geometry g = {
+                                .table = lo.table, .sector_size = ss, .head_sectors = lo.head_sectors,
+                                .n_before = 2, .before_sectors = sectors, .volume_sectors = before[2] / ss,
+                        };
+                        struct grow_reason why = { 0 };
+                        _cleanup_free_ uint8_t *out = NULL;
+
+                        assert_int_equal(ln.header_bytes, lo.header_bytes); /* the gaps stay where they are */
+                        int r = grow_header(&g, old, lo.header_bytes, after[2], &out, &why);
+                        if (r != 0)
+                                fail_msg("grow_header (%s, %u): %d: %s", t == TABLE_GPT ? "gpt" : "mbr", ss, r, why.message);
+                        assert_memory_equal(out, fresh, ln.header_bytes);
+
+                        /* Told the disk has one volume, the same header is
+                         * not a layout to grow. */
+                        g.n_before = 0;
+                        free(TAKE_PTR(out));
+                        assert_int_not_equal(grow_header(&g, old, lo.header_bytes, after[2], &out, &why), 0);
+                        assert_null(out);
+                }
+}
+
 int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fresh_equals_mkheader),
@@ -616,6 +670,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_mbr_blocked),
                 cmocka_unit_test(test_bad_geometry),
                 cmocka_unit_test(test_grow_twice),
+                cmocka_unit_test(test_several_volumes),
         };
 
         if (argc > 1)

@@ -52,6 +52,10 @@ header = /tmp/h/linked.header
 [lv-like]
 volume = /dev/mapper/pw-lv
 header = /tmp/h/lv-like.header
+
+[pair]
+volume = /dev/loop41, /dev/loop42
+header = /tmp/h/pair.header
 EOC
 check "the configuration is valid" "$PARTWRAP" validate
 pw() { "$PARTWRAP" "$@"; }
@@ -103,6 +107,15 @@ check_eq "no such device node: nothing, exit 0" "" "$(um /dev/no-such-disk)"
 check_eq "escapes: each name as systemd-escape has it ('-', '@', leading '.'; not ':', '_', inner '.')" \
         "$(for n in win-data by.uuid lab_el:x@2 .linked lv-like; do unit "$n"; done | paste -sd' ')" \
         "$(for d in /dev/loop40 "$l_uuid" "$l_label" "$l_link" "$d_dm"; do um "$d"; echo; done | sed 's/^PARTWRAP_UNITS=//' | paste -sd' ')"
+
+# A disk of two volumes: each of them, hotplugged alone, starts the disk's
+# unit, which waits for the other.
+i_p1=$(make_image 8 ext4 pair1) && i_p2=$(make_image 8 ext4 pair2) && losetup /dev/loop41 "$i_p1" &&
+        losetup /dev/loop42 "$i_p2" && settle || exit 1
+check_eq "a disk of two volumes: its first volume names it" "PARTWRAP_UNITS=$(unit pair)" "$(um /dev/loop41)"
+check_eq "  and so does its second" "PARTWRAP_UNITS=$(unit pair)" "$(um /dev/loop42)"
+losetup -d /dev/loop41 /dev/loop42
+settle
 
 # A broken configuration: a bad file next to the good one, a duplicate
 # declaration, a missing directory, a file instead of a directory, a

@@ -11,6 +11,7 @@
 #   - one volume late by 4 s still gives the disk; one never appearing fails
 #     the disk naming it, and nothing is created;
 #   - udev-match names the disk for each of its volumes;
+#   - live grow: the last volume grows the disk, another is refused;
 #   - every volume hashes the same at the end.
 . "$(dirname "$0")/../lib.sh"
 
@@ -172,4 +173,34 @@ check_eq "volume 2 (ext4) unchanged" "$h2" "$(hash_dev "$v2")"
 check_eq "volume 3 (vfat) unchanged" "$h3" "$(hash_dev "$v3")"
 check_eq "volume 4 (ext4) unchanged" "$h4" "$(hash_dev "$v4")"
 check_eq "4096 volumes unchanged" "$hk1 $hk2 $hk3" "$(hash_dev "$k1") $(hash_dev "$k2") $(hash_dev "$k3")"
+
+# Live grow: only the last partition grows in place. Volume 3 (the last)
+# grows by 8 MiB: apply grows the disk; volume 1 grows: refused, saying so.
+disk_conf $conf/multi.conf win "$v1, UUID=$uuid2, LABEL=DATA3" alignment=4MiB
+check "apply (again, for the grow)" pw apply
+settle
+img3=$(losetup -n -O BACK-FILE "$v3")
+size0=$(blockdev --getsize64 $d)
+truncate -s +8M "$img3" && losetup -c "$v3"
+settle
+out=$(pw apply)
+check_eq "the last volume grew: apply grows the disk" "win: grown" "$(cut -d' ' -f1-2 <<<"$out")"
+check_eq "  by 8 MiB" $((size0 + 8 * MiB)) "$(blockdev --getsize64 $d)"
+check "  sgdisk -v: no problems" bash -c "sgdisk -v $d | grep -q 'No problems found'"
+lp=$(kernel_parts $d)
+check_eq "  kernel: partition 3 has 17 MiB" $((17 * MiB)) "$(blockdev --getsize64 "${lp}p3")"
+check_eq "  kernel: partition 1 is still volume 1" "$h1" "$(hash_dev "${lp}p1")"
+detach_parts "$lp"
+check "  check: healthy" pw check
+check_eq "  volume 3's old extent unchanged" "$h3" "$(head -c $((9 * MiB)) "$v3" | sha256sum | cut -d' ' -f1)"
+img1=$(losetup -n -O BACK-FILE "$v1")
+truncate -s +4M "$img1" && losetup -c "$v1"
+settle
+out=$(pw apply 2>&1)
+check_eq "volume 1 grew: apply exit 1" 1 "$?"
+check "  says only the last partition grows in place" grep -qF "only the last partition of a disk grows in place" <<<"$out"
+check_eq "  the disk keeps its size" $((size0 + 8 * MiB)) "$(blockdev --getsize64 $d)"
+check_eq "  volume 1's old extent unchanged" "$h1" "$(head -c $((22 * MiB)) "$v1" | sha256sum | cut -d' ' -f1)"
+pw stop >/dev/null
+settle
 tap_done
