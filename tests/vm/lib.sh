@@ -12,7 +12,8 @@
 # as TAP comments.
 
 if [ -z "${IN_VM:-}" ]; then
-        exec "$(dirname "${BASH_SOURCE[0]}")/run" "${BASH_SOURCE[1]}" "$@"
+        # The scenario: the outermost file (fault.sh may stand between).
+        exec "$(dirname "${BASH_SOURCE[0]}")/run" "${BASH_SOURCE[-1]}" "$@"
 fi
 
 # The system's tools first: a python3 shim from pyenv on the host's PATH

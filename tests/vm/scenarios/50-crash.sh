@@ -18,14 +18,7 @@
 # Environment: TEST_FAULT_PARTWRAP (default build/fault/partwrap, built on
 # the host before the VM boots), TEST_CRASH_RANDOM (random kills per
 # command, default 10).
-if [ -z "${IN_VM:-}" ] && [ -z "${TEST_FAULT_PARTWRAP:-}" ]; then
-        make -s -C "$(dirname "$0")/../../.." build/fault/partwrap >&2 ||
-                { echo "cannot build build/fault/partwrap"; exit 77; }
-fi
-. "$(dirname "$0")/../lib.sh"
-
-FAULT=${TEST_FAULT_PARTWRAP:-$TOP/build/fault/partwrap}
-[ -x "$FAULT" ] || { echo "no fault build at $FAULT (make build/fault/partwrap)"; exit 77; }
+. "$(dirname "$0")/../fault.sh"
 RANDOM_KILLS=${TEST_CRASH_RANDOM:-5}
 
 conf=/tmp/conf && mkdir -p $conf

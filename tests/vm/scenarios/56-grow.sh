@@ -116,7 +116,7 @@ truncate -s 31M "$(losetup -n -O BACK-FILE "$sv")" && losetup -c "$sv"
 t_s=$(dmsetup table shrink) h_s=$(hash_dev /tmp/headers/shrink.header)
 out=$(pw apply shrink 2>&1)
 check_eq "a shrunk volume: apply exits 1" 1 "$?"
-check "  with both sizes" grep -q "shrink: /dev/mapper/shrink has partition 1 of 33554432 bytes, but the volume has 32505856 bytes now" <<<"$out"
+check "  with both sizes" grep -q "shrink: /dev/mapper/shrink has partition 1 of 33554432 bytes, but its volume has 32505856 bytes now" <<<"$out"
 diag "apply said: $(tr '\n' '|' <<<"$out")"
 check_eq "  the table is unchanged" "$t_s" "$(dmsetup table shrink)"
 check_eq "  the header is unchanged" "$h_s" "$(hash_dev /tmp/headers/shrink.header)"

@@ -8,14 +8,7 @@
 # unchanged; stop leaves no loop. grow-suspended dies with the disk
 # suspended (the next apply resumes it); grow-swapped between the swap and
 # the rename (the next apply finishes the rename).
-if [ -z "${IN_VM:-}" ] && [ -z "${TEST_FAULT_PARTWRAP:-}" ]; then
-        make -s -C "$(dirname "$0")/../../.." build/fault/partwrap >&2 ||
-                { echo "cannot build build/fault/partwrap"; exit 77; }
-fi
-. "$(dirname "$0")/../lib.sh"
-
-FAULT=${TEST_FAULT_PARTWRAP:-$TOP/build/fault/partwrap}
-[ -x "$FAULT" ] || { echo "no fault build at $FAULT (make build/fault/partwrap)"; exit 77; }
+. "$(dirname "$0")/../fault.sh"
 fpw() { "$FAULT" -c $conf "$@"; }
 
 gv=$(make_volume 32 ext4 crashgrow) || exit 1

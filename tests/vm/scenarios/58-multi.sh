@@ -21,6 +21,9 @@ v2=$(make_volume 17 ext4 DATA2) || exit 1
 v3=$(make_volume 9 vfat DATA3) || exit 1
 h1=$(hash_dev "$v1") h2=$(hash_dev "$v2") h3=$(hash_dev "$v3")
 uuid2=$(blkid -p -o value -s UUID "$v2")
+# udev learns a filesystem written after the loop was attached only from a
+# change event; UUID= and LABEL= resolve through its database.
+udevadm trigger --action=change "$v1" "$v2" "$v3"
 settle
 loops0=$(loops_count) dm0=$(dm_count)
 

@@ -20,14 +20,7 @@
 #     half done. sgdisk -c is too slow
 #     for this (in the VM its read and its write are most of a second apart;
 #     the stalled grow above uses it).
-if [ -z "${IN_VM:-}" ] && [ -z "${TEST_FAULT_PARTWRAP:-}" ]; then
-        make -s -C "$(dirname "$0")/../../.." build/fault/partwrap >&2 ||
-                { echo "cannot build build/fault/partwrap"; exit 77; }
-fi
-. "$(dirname "$0")/../lib.sh"
-
-FAULT=${TEST_FAULT_PARTWRAP:-$TOP/build/fault/partwrap}
-[ -x "$FAULT" ] || { echo "no fault build at $FAULT (make build/fault/partwrap)"; exit 77; }
+. "$(dirname "$0")/../fault.sh"
 fpw() { "$FAULT" -c $conf "$@"; }
 MiB=$((1 << 20))
 
