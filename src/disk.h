@@ -80,6 +80,8 @@ struct disk {
         /* act */
         struct loop_dev loop;       /* held open until device-mapper holds it */
         bool header_created;
+        bool grow_finished;         /* apply renamed the new header of an earlier run's grow */
+        uint64_t grown_from_bytes;  /* grow_finished: partition 1's size before that grow; 0: not known */
 
         /* report */
         enum disk_state state;

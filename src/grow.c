@@ -270,3 +270,43 @@ int grow_header(const struct grow_geometry *old, const uint8_t *header, size_t l
         *ret_header = TAKE_PTR(buf);
         return 0;
 }
+
+uint64_t grow_partition1_sectors(enum table_kind table, uint32_t sector_size, uint64_t head_sectors,
+                                 const uint8_t *header, size_t len) {
+        static const uint8_t zero[16];
+        uint64_t first, last;
+
+        if (sector_size != 512 && sector_size != 4096)
+                return 0;
+        if (table == TABLE_GPT) {
+                struct gpt_header h;
+                struct gpt_entry e;
+
+                if (len < 2 * (size_t) sector_size + sizeof e)
+                        return 0;
+                memcpy(&h, header + sector_size, sizeof h);
+                if (memcmp(h.signature, GPT_SIGNATURE, sizeof h.signature) != 0 ||
+                    le64toh(h.partition_entries_lba) != 2 || le32toh(h.sizeof_partition_entry) < sizeof e)
+                        return 0;
+                memcpy(&e, header + 2 * sector_size, sizeof e);
+                if (memcmp(e.partition_type_guid, zero, sizeof zero) == 0)
+                        return 0;
+                first = le64toh(e.starting_lba);
+                last = le64toh(e.ending_lba);
+        } else {
+                struct mbr_sector m;
+
+                if (len < sizeof m)
+                        return 0;
+                memcpy(&m, header, sizeof m);
+                const struct mbr_partition *p = &m.partitions[0];
+                if (m.signature[0] != 0x55 || m.signature[1] != 0xAA || p->os_type == 0 ||
+                    p->os_type == MBR_TYPE_GPT_PROTECTIVE || le32toh(p->size_in_lba) == 0)
+                        return 0;
+                first = le32toh(p->starting_lba);
+                last = first + le32toh(p->size_in_lba) - 1;
+        }
+        if (first != head_sectors || last < first)
+                return 0;
+        return last - first + 1;
+}

@@ -64,3 +64,11 @@ int grow_header(const struct grow_geometry *old, const uint8_t *header, size_t l
 /* The layout of the disk of geometry g once its last volume has
  * volume_bytes. Returns 0, or layout_compute()'s -errno. */
 int grow_layout(const struct grow_geometry *g, uint64_t volume_bytes, struct layout *ret);
+
+/* Partition 1's length in sectors as a header (len bytes, head first)
+ * says it, when partition 1 starts at head_sectors: what a grow finished
+ * by a later run had before (the header it replaces). Reads the primary
+ * GPT's first entry or the MBR's first record, trusting nothing else.
+ * Returns 0 when the header does not say. */
+uint64_t grow_partition1_sectors(enum table_kind table, uint32_t sector_size, uint64_t head_sectors,
+                                 const uint8_t *header, size_t len);

@@ -897,13 +897,24 @@ static void apply_disk(struct run *run, struct disk *d) {
          * and the disk is looked at again. */
         if (d->obs.loop == LOOP_SEEN_GROW_TEMP && !run->o->dry_run) {
                 _cleanup_free_ char *tmp = header_grow_temp_path(c->header);
+                _cleanup_free_ uint8_t *old = NULL;
+                size_t old_len;
                 if (!tmp) {
                         disk_fail(d, "out of memory");
                         return;
                 }
+                /* The header it replaces says the size the grow started
+                 * from, for the report (a disk of one volume: the reader
+                 * knows where partition 1 starts only). */
+                if (d->n_vols == 1 && header_read(c->header, &old, &old_len) == 0) {
+                        const struct layout *l = &d->plan.layout;
+                        d->grown_from_bytes = grow_partition1_sectors(l->table, l->sector_size, l->head_sectors,
+                                                                      old, old_len) * l->sector_size;
+                }
                 grow_finish(d, tmp);
                 if (d->state == DISK_FAILED)
                         return;
+                d->grow_finished = true;
                 log_debug("%s: finished the grow of an earlier run (renamed %s)", c->name, tmp);
                 observe_loop(d);
                 observe_resize(d);
@@ -922,7 +933,9 @@ static void apply_disk(struct run *run, struct disk *d) {
 
         switch (d->dec.action) {
         case ACTION_NONE:
-                d->state = d->dec.reason.code == REASON_GROWABLE ? DISK_GROWABLE : DISK_UNCHANGED;
+                d->state = d->dec.reason.code == REASON_GROWABLE ? DISK_GROWABLE
+                           : d->grow_finished                    ? DISK_GROWN
+                                                                 : DISK_UNCHANGED;
                 return;
         case ACTION_REFUSE:
                 apply_refused(d);

@@ -64,9 +64,12 @@ static void report_disk_json(struct json *j, const struct disk *d) {
         }
         json_array_end(j);
         /* The size partition 1 has (had, once grown) on the live disk,
-         * when the volume has another size now. */
+         * when the volume has another size now; or had before a grow an
+         * earlier run left unfinished, when its header said. */
         if (d->obs.volume_resized)
                 json_uint(j, "old_partition_size", d->obs.live_volume_bytes);
+        else if (d->state == DISK_GROWN && d->grow_finished && d->grown_from_bytes > 0)
+                json_uint(j, "old_partition_size", d->grown_from_bytes);
         else
                 json_null(j, "old_partition_size");
         json_array_begin(j, "table");
@@ -91,7 +94,17 @@ static void report_disk_text(const struct disk *d) {
         char a[SIZE_FORMAT_MAX], b[SIZE_FORMAT_MAX], line[DM_TARGET_LINE_MAX];
 
         printf("%s: %s", d->cfg->name, state_names[d->state]);
-        if ((d->state == DISK_GROWN || d->state == DISK_GROWABLE || d->state == DISK_WOULD_GROW) && disk_planned(d))
+        if (d->state == DISK_GROWN && d->grow_finished && !d->obs.volume_resized && disk_planned(d)) {
+                /* Nothing to grow now: the grow an earlier run left between its swap and its rename. */
+                const struct volume_info *v = &d->vols[d->n_vols - 1];
+                if (d->grown_from_bytes > 0)
+                        printf(" /dev/mapper/%s (partition %zu = %s, %s → %s; finished an interrupted grow)", d->cfg->name,
+                               d->n_vols, v->devnode, size_format(d->grown_from_bytes, a, sizeof a),
+                               size_format(v->size_bytes, b, sizeof b));
+                else
+                        printf(" /dev/mapper/%s (partition %zu = %s, %s; finished an interrupted grow)", d->cfg->name,
+                               d->n_vols, v->devnode, size_format(v->size_bytes, b, sizeof b));
+        } else if ((d->state == DISK_GROWN || d->state == DISK_GROWABLE || d->state == DISK_WOULD_GROW) && disk_planned(d))
                 printf(" /dev/mapper/%s (partition %zu = %s, %s → %s)", d->cfg->name, d->n_vols, d->vols[d->n_vols - 1].devnode,
                        size_format(d->obs.live_volume_bytes, a, sizeof a),
                        size_format(d->vols[d->n_vols - 1].size_bytes, b, sizeof b));

@@ -557,6 +557,36 @@ static void test_grow_twice(void **state) {
         free(once);
 }
 
+/* What a header says partition 1 had: what apply reports when it finishes
+ * a grow an earlier run left between its swap and its rename. */
+static void test_partition1_sectors(void **state) {
+        (void) state;
+        static const struct {
+                enum table_kind t;
+                uint32_t ss;
+        } cases[] = { { TABLE_GPT, 512 }, { TABLE_GPT, 4096 }, { TABLE_MBR, 512 }, { TABLE_MBR, 4096 } };
+
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                _cleanup_(layout_done) struct layout l = { 0 };
+                uint8_t *old = make(cases[i].t, 64 * MiB, cases[i].ss, &l);
+                size_t len = l.header_bytes;
+
+                assert_int_equal(grow_partition1_sectors(l.table, l.sector_size, l.head_sectors, old, len),
+                                 vol_sectors(&l));
+                uint8_t *grown = grow_ok(&l, old, 100 * MiB);
+                assert_int_equal(grow_partition1_sectors(l.table, l.sector_size, l.head_sectors, grown, len),
+                                 100 * MiB / cases[i].ss);
+                /* Not at the alignment, another sector size, too short, no table. */
+                assert_int_equal(grow_partition1_sectors(l.table, l.sector_size, l.head_sectors + 1, old, len), 0);
+                assert_int_equal(grow_partition1_sectors(l.table, 1024, l.head_sectors, old, len), 0);
+                assert_int_equal(grow_partition1_sectors(l.table, l.sector_size, l.head_sectors, old, 100), 0);
+                memset(old, 0, len);
+                assert_int_equal(grow_partition1_sectors(l.table, l.sector_size, l.head_sectors, old, len), 0);
+                free(old);
+                free(grown);
+        }
+}
+
 /* The driver for tests/offline/test-grow.sh. */
 static int tool(int argc, char **argv) {
         struct grow_geometry g;
@@ -671,6 +701,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_bad_geometry),
                 cmocka_unit_test(test_grow_twice),
                 cmocka_unit_test(test_several_volumes),
+                cmocka_unit_test(test_partition1_sectors),
         };
 
         if (argc > 1)
