@@ -136,6 +136,23 @@ check_eq "  the table is unchanged" "$t_m" "$(dmsetup table moved)"
 check_eq "  the header is unchanged" "$h_m" "$(hash_dev /tmp/headers/moved.header)"
 check_eq "  no temp header left" "" "$(ls -A /tmp/headers | grep -v '\.header$')"
 
+# MBR stops at 2^32 sectors: a disk just below it (a sparse 2047 GiB
+# volume) whose volume grows to 2 TiB is refused, and keeps its table.
+big=$(make_sparse_volume 2047G) || exit 1
+disk_conf $conf/56-mbr.conf mbrbig "$big" table=mbr
+check "an MBR disk of a 2047 GiB volume: apply" pw apply mbrbig
+settle
+t_b=$(dmsetup table mbrbig) h_b=$(hash_dev /tmp/headers/mbrbig.header)
+truncate -s 2T "$(losetup -n -O BACK-FILE "$big")" && losetup -c "$big"
+settle
+out=$(pw apply mbrbig 2>&1)
+check_eq "grown to 2 TiB, past 2^32 sectors with its head: apply exits 1" 1 "$?"
+check "  and says an MBR stops at 2^32 sectors" grep -qE "2\^32|at most 4294967296 sectors" <<<"$out"
+diag "apply said: $(tr '\n' '|' <<<"$out")"
+check_eq "  the table is unchanged" "$t_b" "$(dmsetup table mbrbig)"
+check_eq "  the header is unchanged" "$h_b" "$(hash_dev /tmp/headers/mbrbig.header)"
+losetup -d "$big" 2>/dev/null # (autoclear once the disk is gone)
+
 check "stop" pw stop
 settle
 check_no_disk gext "$loops0"
