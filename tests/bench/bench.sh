@@ -16,7 +16,7 @@
 #   TEST_BENCH_RECIPE_MAX  largest N the recipe runs at (default 32: ~2 s a disk)
 #   TEST_BENCH_IO_MIB   I/O volume size (default 256)
 #   TEST_BENCH_IO_RUNTIME  seconds per fio run (default 2)
-#   TEST_BENCH_SECTIONS sections to run (default "prov io scale")
+#   TEST_BENCH_SECTIONS sections to run (default "prov sys io scale")
 set -u
 
 if [ -z "${IN_VM:-}" ]; then
@@ -60,7 +60,7 @@ ROUNDS_LARGE=${TEST_BENCH_ROUNDS_LARGE:-1}
 RECIPE_MAX=${TEST_BENCH_RECIPE_MAX:-32}
 IO_MIB=${TEST_BENCH_IO_MIB:-256}
 IO_RT=${TEST_BENCH_IO_RUNTIME:-2}
-SECTIONS=${TEST_BENCH_SECTIONS:-prov io scale}
+SECTIONS=${TEST_BENCH_SECTIONS:-prov sys io scale}
 VOL_MIB=16
 W=/tmp/bench
 S=$W/samples
@@ -263,6 +263,47 @@ if have_section prov; then
         prov_bench
         # shellcheck disable=SC2068
         $PY detach ${VOLS[@]}
+        rm -f $W/vol/*
+        settle
+fi
+
+# ----------------------------------------------------------- system calls
+# The work of a command, free of timing noise: `strace -c -f` totals at N = 1
+# and N = 33 disks; (total(33) - total(1)) / 32 is what each disk costs, the
+# rest is the program's start and its once-a-run work. Also the breakdown by
+# system call at N = 33, for the README's account of what is left.
+sc_total() { awk '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" {n += $4} END {print n + 0}' "$1"; }
+sc_top() {
+        awk '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" {print $4, $NF}' "$1" | sort -rn | head -n 12 |
+                awk '{printf "%s\"%s\": %s", (NR > 1 ? ", " : ""), $2, $1}'
+}
+if have_section sys; then
+        SYS_NS="1 33"
+        log "system calls: apply (cold), apply (warm), check at N = $SYS_NS"
+        { truncate -s ${VOL_MIB}M $W/template.img && mkfs.ntfs -Q -F -q $W/template.img >/dev/null 2>&1; } ||
+                die "mkfs.ntfs"
+        $PY volumes $W/template.img $W/vol 33 >/dev/null || die "volumes"
+        mapfile -t SVOLS < <($PY attach $W/vol/v*.img) || die "attach volumes"
+        settle
+        for n in $SYS_NS; do
+                conf=$W/conf-sys-$n && mkdir -p "$conf"
+                for ((i = 1; i <= n; i++)); do
+                        printf '[pw%03d]\nvolume = %s\nheader = %s/pw%03d.header\ntimeout = 0\n\n' \
+                                "$i" "${SVOLS[i - 1]}" $W/hdr "$i"
+                done >"$conf/bench.conf"
+                for c in apply warm check; do
+                        [ $c = warm ] && cmd=apply || cmd=$c
+                        settle
+                        strace -f -c -o "$W/sc.sys.$n.$c" "$PW" -c "$conf" "$cmd" >/dev/null 2>$W/pw.err ||
+                                { log "partwrap $cmd ($n disks) under strace failed:"; sed 's/^/#   /' $W/pw.err | tail -n 5; }
+                        fact "sys_${n}_$c" "$(sc_total "$W/sc.sys.$n.$c")"
+                        [ "$n" = 33 ] && fact "sys_top_$c" "{$(sc_top "$W/sc.sys.$n.$c")}"
+                        log "$c of $n disks: $(sc_total "$W/sc.sys.$n.$c") system calls"
+                done
+                prov_teardown
+        done
+        # shellcheck disable=SC2068
+        $PY detach ${SVOLS[@]}
         rm -f $W/vol/*
         settle
 fi
