@@ -24,7 +24,7 @@
 # shellcheck disable=SC2154
 if [ -z "${IN_VM:-}" ]; then
         PARTWRAP_VM_INIT=$(cd "$(dirname "$0")/.." && pwd)/init-systemd
-        export PARTWRAP_VM_INIT PARTWRAP_VM_TIMEOUT=${PARTWRAP_VM_TIMEOUT:-360}
+        export PARTWRAP_VM_INIT
         export PARTWRAP_VM_SYSTEMD_LOG=${PARTWRAP_VM_SYSTEMD_LOG:-info}
 fi
 . "$(dirname "$0")/../lib.sh"

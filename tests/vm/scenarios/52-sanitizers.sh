@@ -18,8 +18,6 @@
 # build/ubsan/partwrap, build/asan/partwrap, built on the host before the VM
 # boots).
 if [ -z "${IN_VM:-}" ]; then
-        # 27 commands twice, once under valgrind: minutes on a loaded host.
-        export PARTWRAP_VM_TIMEOUT=${PARTWRAP_VM_TIMEOUT:-600}
         top=$(dirname "$0")/../../..
         [ -n "${TEST_UBSAN_PARTWRAP:-}" ] || make -s -C "$top" build/ubsan/partwrap >&2 ||
                 echo "# cannot build build/ubsan/partwrap" >&2
