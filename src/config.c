@@ -100,18 +100,15 @@ static int parts_reserve(struct disk_config *d, size_t n) {
  * fn for each, with its index, the first being first. Returns first + the
  * number of items, or the first error of fn; an empty item is -EINVAL
  * with err set. */
-static int list_foreach(const char *key, const char *v, size_t first,
-                        int (*fn)(struct disk_config *d, size_t k, const char *item, char *err, size_t err_len),
-                        struct disk_config *d, char *err, size_t err_len) {
-        size_t k = first;
+typedef int (*item_fn)(struct disk_config *d, size_t k, const char *item, char *err, size_t err_len);
 
-        for (const char *p = v;; k++) {
-                size_t n = strcspn(p, ",");
-                const char *b = p, *e = p + n;
-                while (b < e && (*b == ' ' || *b == '\t'))
-                        b++;
-                while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-                        e--;
+static int list_foreach(const char *key, const char *v, size_t first, item_fn fn, struct disk_config *d, char *err,
+                        size_t err_len) {
+        size_t k = first;
+        const char *p = v, *b, *e;
+
+        for (bool more = true; more; k++) {
+                more = list_next(&p, &b, &e);
                 if (b == e)
                         return set_error(err, err_len, -EINVAL, "%s: empty item %zu in the list '%s'", key, k - first + 1, v);
                 _cleanup_free_ char *item = strndup(b, (size_t) (e - b));
@@ -123,10 +120,8 @@ static int list_foreach(const char *key, const char *v, size_t first,
                 r = fn(d, k, item, err, err_len);
                 if (r < 0)
                         return r;
-                if (!p[n])
-                        return (int) k + 1;
-                p += n + 1;
         }
+        return (int) k;
 }
 
 /* Absolute, and no whitespace: paths under /dev never hold any (udev
@@ -291,7 +286,7 @@ static int set_partition_name(struct disk_config *d, size_t k, const char *v, ch
         return set_string(&d->parts[k].name, v, err, err_len);
 }
 
-/* A list key given again replaces the values it set. */
+/* Undoes what a list key set, before it is set anew. */
 static void parts_clear(struct disk_config *d, enum key k) {
         for (size_t i = 0; i < d->n_parts; i++) {
                 struct part_config *p = &d->parts[i];
@@ -302,6 +297,17 @@ static void parts_clear(struct disk_config *d, enum key k) {
                 else if (k == KEY_PARTITION_GUID)
                         p->has_guid = false;
         }
+}
+
+/* A per-partition list key: its items from *count on when appending, else
+ * in place of the ones it set; *count becomes the number of items. */
+static int set_list(struct disk_config *d, enum key k, const char *v, bool append, size_t *count, item_fn fn, char *err,
+                    size_t err_len) {
+        if (!append)
+                parts_clear(d, k);
+        int r = list_foreach(key_names[k], v, append ? *count : 0, fn, d, err, err_len);
+        *count = r > 0 ? (size_t) r : 0;
+        return r < 0 ? r : 0;
 }
 
 /* Sets key k from v; append: a list key given again adds its items to the
@@ -315,22 +321,14 @@ static int disk_set(struct disk_config *d, enum key k, const char *v, bool appen
                 return set_error(err, err_len, -EINVAL, "empty value for '%s'", key_names[k]);
         switch (k) {
         case KEY_VOLUME:
-                if (!append)
-                        parts_clear(d, k);
-                r = list_foreach("volume", v, append ? d->n_volumes : 0, set_volume, d, err, err_len);
-                d->n_volumes = r > 0 ? (size_t) r : 0;
-                return r < 0 ? r : 0;
+                return set_list(d, k, v, append, &d->n_volumes, set_volume, err, err_len);
         case KEY_TABLE:
                 if (!streq(v, "gpt") && !streq(v, "mbr"))
                         return set_error(err, err_len, -EINVAL, "table must be gpt or mbr, not '%s'", v);
                 d->table = streq(v, "gpt") ? TABLE_GPT : TABLE_MBR;
                 return 0;
         case KEY_TYPE:
-                if (!append)
-                        parts_clear(d, k);
-                r = list_foreach("type", v, append ? d->n_types : 0, set_type, d, err, err_len);
-                d->n_types = r > 0 ? (size_t) r : 0;
-                return r < 0 ? r : 0;
+                return set_list(d, k, v, append, &d->n_types, set_type, err, err_len);
         case KEY_ALIGNMENT:
                 r = size_parse(v, &u);
                 if (r == -EINVAL)
@@ -376,11 +374,7 @@ static int disk_set(struct disk_config *d, enum key k, const char *v, bool appen
         case KEY_DISK_GUID:
                 return parse_guid("disk-guid", v, &d->disk_guid, &d->has_disk_guid, err, err_len);
         case KEY_PARTITION_GUID:
-                if (!append)
-                        parts_clear(d, k);
-                r = list_foreach("partition-guid", v, append ? d->n_guids : 0, set_partition_guid, d, err, err_len);
-                d->n_guids = r > 0 ? (size_t) r : 0;
-                return r < 0 ? r : 0;
+                return set_list(d, k, v, append, &d->n_guids, set_partition_guid, err, err_len);
         case KEY_DISK_SIGNATURE:
                 r = strncasecmp(v, "0x", 2) == 0 ? parse_uint(v + 2, 16, UINT32_MAX, &u) : parse_uint(v, 10, UINT32_MAX, &u);
                 if (r < 0)
@@ -443,7 +437,8 @@ static int disk_split(struct disk_config *d, size_t n, char *err, size_t err_len
                 if (n == 1)
                         r = set_partition_name(d, 0, d->partition_names, err, err_len) < 0 ? -1 : 1;
                 else
-                        r = list_foreach("partition-name", d->partition_names, 0, set_partition_name, d, err, err_len);
+                        r = list_foreach(key_names[KEY_PARTITION_NAME], d->partition_names, 0, set_partition_name, d, err,
+                                         err_len);
                 if (r < 0)
                         return KEY_PARTITION_NAME;
                 if ((size_t) r != n)

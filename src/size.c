@@ -69,16 +69,12 @@ char *size_format(uint64_t bytes, char *buf, size_t len) {
 }
 
 int size_list_parse(const char *list, uint64_t *sizes, size_t max, size_t *n) {
+        const char *p = list, *b, *e;
         char item[64];
 
         *n = 0;
-        for (const char *p = list;;) {
-                size_t len = strcspn(p, ",");
-                const char *b = p, *e = p + len;
-                while (b < e && (*b == ' ' || *b == '\t'))
-                        b++;
-                while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-                        e--;
+        for (bool more = true; more;) {
+                more = list_next(&p, &b, &e);
                 if (b == e || (size_t) (e - b) >= sizeof item || *n == max)
                         return -EINVAL;
                 memcpy(item, b, (size_t) (e - b));
@@ -87,8 +83,6 @@ int size_list_parse(const char *list, uint64_t *sizes, size_t max, size_t *n) {
                 if (r < 0)
                         return r;
                 (*n)++;
-                if (!p[len])
-                        return 0;
-                p += len + 1;
         }
+        return 0;
 }

@@ -40,6 +40,21 @@ int read_first_line(const char *path, char *buf, size_t len) {
         return n < 0 ? -errno : 0;
 }
 
+bool list_next(const char **p, const char **ret_b, const char **ret_e) {
+        size_t n = strcspn(*p, ",");
+        const char *b = *p, *e = *p + n;
+
+        while (b < e && (*b == ' ' || *b == '\t'))
+                b++;
+        while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+        *ret_b = b;
+        *ret_e = e;
+        bool more = (*p)[n] == ',';
+        *p += n + more;
+        return more;
+}
+
 unsigned utf8_decode(const char *s, uint32_t *ret_cp) {
         static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
         const unsigned char *p = (const unsigned char *) s;

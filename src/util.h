@@ -89,5 +89,11 @@ unsigned utf8_decode(const char *s, uint32_t *ret_cp);
 const char *str_escape(const char *s, char *buf, size_t len);
 #define ESCAPE_MAX(n) (4 * (n) + 1)
 
+/* The next item of the comma-separated list at *p, blanks (space, tab)
+ * around it trimmed: its bytes are [*ret_b, *ret_e), empty for "a,,b".
+ * Moves *p past the item and its comma. Returns whether another item
+ * follows. */
+bool list_next(const char **p, const char **ret_b, const char **ret_e);
+
 /* asprintf that returns NULL on failure. */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
