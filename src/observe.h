@@ -21,6 +21,11 @@ enum observe_scope {
 int run_init(struct run *run, const struct options *o, char **args, int n_args);
 void run_done(struct run *run);
 
-/* Fills d->obs (and d->vol, d->plan, ...), as deep as the scope looks. The
- * volume must be resolved first (d->wait). */
+/* Resolves each of the disk's volumes as it is now, into d->waits, without
+ * waiting: check and show report what is there. */
+void observe_resolve_now(struct disk *d);
+
+/* Fills d->obs (and d->vols, d->plan, ...), as deep as the scope looks.
+ * The volumes must be resolved first (d->waits: waited for, or
+ * observe_resolve_now()). */
 void observe(const struct run *run, struct disk *d, enum observe_scope scope);

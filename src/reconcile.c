@@ -260,21 +260,30 @@ static int observe_volume(const struct run *run, struct disk *d) {
         return 0;
 }
 
+/* The header file's identity (header_seen, its device and inode), when it
+ * exists. Returns 0, or lstat()'s -errno. */
+static int header_identify(struct disk *d) {
+        struct stat st;
+
+        if (lstat(d->cfg->header, &st) < 0)
+                return -errno;
+        d->header_seen = true;
+        d->header_dev = st.st_dev;
+        d->header_ino = st.st_ino;
+        return 0;
+}
+
 /* The header file of another disk, by inode: two paths (a hard link, a
  * symlinked directory) can name one file, and two disks on one header
  * share their partition table and loop. Returns 0, or -EADDRINUSE with the
  * reason set. */
 static int claim_header(const struct run *run, struct disk *d, struct reason *why) {
         const struct disk_config *c = d->cfg;
-        struct stat st;
 
-        if (lstat(c->header, &st) < 0)
+        if (header_identify(d) < 0)
                 return 0; /* header_read() or header_create() words it */
-        d->header_seen = true;
-        d->header_dev = st.st_dev;
-        d->header_ino = st.st_ino;
         for (const struct disk *e = run->disks; e < run->disks + run->n; e++)
-                if (e != d && e->header_seen && e->header_dev == st.st_dev && e->header_ino == st.st_ino) {
+                if (e != d && e->header_seen && e->header_dev == d->header_dev && e->header_ino == d->header_ino) {
                         set_reason(why, REASON_HEADER, "header %s is the file of [%s]'s header %s (%s:%u); one header file "
                                    "can be one disk's only", c->header, e->cfg->name, e->cfg->header, e->cfg->file,
                                    e->cfg->line);
@@ -284,7 +293,7 @@ static int claim_header(const struct run *run, struct disk *d, struct reason *wh
                 dev_t dev;
                 ino_t ino;
                 if (!streq(run->active[i].name, c->name) && loop_backing(run->active[i].head, &dev, &ino) == 0 &&
-                    dev == st.st_dev && ino == st.st_ino) {
+                    dev == d->header_dev && ino == d->header_ino) {
                         set_reason(why, REASON_HEADER, "header %s is the header of /dev/mapper/%s; one header file can be "
                                    "one disk's only", c->header, run->active[i].name);
                         return -EADDRINUSE;
@@ -431,15 +440,15 @@ static void observe_busy(struct disk *d) {
  * header_seen when it does, else obs.header ABSENT, or BAD when lstat()
  * cannot tell. */
 static void observe_header_file(struct disk *d) {
-        struct stat st;
+        int r = header_identify(d);
 
-        if (lstat(d->cfg->header, &st) < 0) {
-                d->obs.header = errno == ENOENT ? HEADER_SEEN_ABSENT : HEADER_SEEN_BAD;
-                return;
-        }
-        d->header_seen = true;
-        d->header_dev = st.st_dev;
-        d->header_ino = st.st_ino;
+        if (r < 0)
+                d->obs.header = r == -ENOENT ? HEADER_SEEN_ABSENT : HEADER_SEEN_BAD;
+}
+
+void observe_resolve_now(struct disk *d) {
+        for (size_t k = 0; k < d->n_vols; k++)
+                d->waits[k].result = probe_resolve(d->cfg->parts[k].volume, &d->exclude, &d->waits[k].path);
 }
 
 /* Fills d->obs, as deep as the command looks. A volume that cannot be
@@ -1287,9 +1296,7 @@ int cmd_check(const struct options *o, char **args, int n_args) {
                 log_debug("checking without locks");
         for (size_t i = 0; i < run.n; i++) {
                 struct disk *d = &run.disks[i];
-                /* check reports what is there now; it does not wait. */
-                for (size_t k = 0; k < d->n_vols; k++)
-                        d->waits[k].result = probe_resolve(d->cfg->parts[k].volume, &d->exclude, &d->waits[k].path);
+                observe_resolve_now(d);
                 check_disk(&run, d);
         }
         return report_run(&run, "check");

@@ -570,9 +570,7 @@ int cmd_show(const struct options *o, char **args, int n_args) {
         }
         for (size_t i = 0; i < run.n; i++) {
                 struct disk *d = &run.disks[i];
-                /* show reports what is there now; it does not wait. */
-                for (size_t k = 0; k < d->n_vols; k++)
-                        d->waits[k].result = probe_resolve(d->cfg->parts[k].volume, &d->exclude, &d->waits[k].path);
+                observe_resolve_now(d);
                 observe(&run, d, OBSERVE_SHOW);
                 if (i > 0 && !o->json)
                         putchar('\n');
