@@ -34,46 +34,22 @@ MBR_MAX_SECTORS=$((1 << 32))
 
 # ---------------------------------------------------------------- workspace
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/imgdir.sh"
 tmp=$(mktemp -d)
-MNT='' IMGDIR='' LOOPS=()
+LOOPS=()
 cleanup() {
         local l
         for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
-        if [ -n "$MNT" ]; then
-                umount "$MNT" 2>/dev/null
-                rmdir "$MNT"
-        fi
-        case $IMGDIR in /dev/shm/partwrap-matrix.*) rm -rf "$IMGDIR" ;; esac
+        imgdir_cleanup
         rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Images go on a private tmpfs, else on /dev/shm if it is a tmpfs with room,
-# else on the disk, where images of 16 TiB and more are skipped.
-IMG_LIMIT='' NO_TMPFS=''
-is_tmpfs() { [ "$(stat -f -c %T "$1" 2>/dev/null)" = tmpfs ]; }
-free_bytes() { echo $(($(stat -f -c '%a * %S' "$1"))); }
-setup_imgdir() {
-        MNT=$(mktemp -d)
-        if mount -t tmpfs -o size=64M,mode=0700 partwrap-matrix "$MNT" 2>/dev/null && is_tmpfs "$MNT"; then
-                IMGDIR=$MNT
-                diag "images on a private tmpfs at $MNT"
-                return
-        fi
-        rmdir "$MNT"
-        MNT=
-        if is_tmpfs /dev/shm && [ "$(free_bytes /dev/shm)" -ge $((64 * MiB)) ]; then
-                IMGDIR=$(mktemp -d /dev/shm/partwrap-matrix.XXXXXX)
-                diag "images on /dev/shm (could not mount a tmpfs)"
-                return
-        fi
-        IMGDIR=$tmp
-        IMG_LIMIT=$((16 * TiB))
-        NO_TMPFS="no tmpfs for images (mount failed, /dev/shm unusable); $(stat -f -c %T "$tmp") stops at 16 TiB"
-        diag "$NO_TMPFS"
-}
-setup_imgdir
+# Images on the disk (no tmpfs) stop at 16 TiB: such cases are skipped.
+imgdir_setup matrix 64
+IMG_LIMIT=''
+[ -n "$NO_TMPFS" ] && IMG_LIMIT=$((16 * TiB))
 
 LOOP_OK=
 if command -v losetup >/dev/null && [ -e /dev/loop-control ]; then LOOP_OK=1; fi

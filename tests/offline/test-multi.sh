@@ -48,37 +48,20 @@ declare -A BLKID_TYPE=([ntfs]=ntfs [ext4]=ext4 [vfat]=vfat [swap]=swap)
 
 # ---------------------------------------------------------------- workspace
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/imgdir.sh"
 tmp=$(mktemp -d)
-MNT='' IMGDIR='' LOOPS=() MOUNTS=()
+LOOPS=() MOUNTS=()
 cleanup() {
         local m l
         for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
         for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
-        if [ -n "$MNT" ]; then
-                umount "$MNT" 2>/dev/null
-                rmdir "$MNT"
-        fi
-        case $IMGDIR in /dev/shm/partwrap-multi.*) rm -rf "$IMGDIR" ;; esac
+        imgdir_cleanup
         rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Images on a private tmpfs, else /dev/shm, else the temporary directory.
-is_tmpfs() { [ "$(stat -f -c %T "$1" 2>/dev/null)" = tmpfs ]; }
-MNT=$(mktemp -d)
-if mount -t tmpfs -o size=128M,mode=0700 partwrap-multi "$MNT" 2>/dev/null && is_tmpfs "$MNT"; then
-        IMGDIR=$MNT
-else
-        rmdir "$MNT"
-        MNT=
-        if is_tmpfs /dev/shm && [ $(($(stat -f -c '%a * %S' /dev/shm))) -ge $((128 * MiB)) ]; then
-                IMGDIR=$(mktemp -d /dev/shm/partwrap-multi.XXXXXX)
-        else
-                IMGDIR=$tmp
-        fi
-fi
-diag "images in $IMGDIR"
+imgdir_setup multi 128
 
 LOOP_OK=
 if command -v losetup >/dev/null && [ -e /dev/loop-control ] && [ -d /sys/block ]; then LOOP_OK=1; fi

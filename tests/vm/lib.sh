@@ -269,6 +269,23 @@ disk_conf() {
 # shellcheck disable=SC2120  # (NAME is optional)
 states() { grep -E "^${1:-[a-z-]+}:" | cut -d' ' -f1-2 | paste -sd'|'; }
 
+# now_ms: the time in milliseconds.
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+
+# wait_for SECONDS CMD...: polls CMD every 0.2 s, at most SECONDS; prints
+# the ms it took, or "timeout" (and fails).
+wait_for() {
+        local limit=$1 t0 i=0
+        shift
+        t0=$(now_ms)
+        until "$@" >/dev/null 2>&1; do
+                i=$((i + 1))
+                [ $i -ge $((limit * 5)) ] && { echo "timeout"; return 1; }
+                sleep 0.2
+        done
+        echo $(($(now_ms) - t0))
+}
+
 # dm_absent NAME: no device-mapper device NAME exists.
 dm_absent() { ! dmsetup info "$1" >/dev/null 2>&1; }
 

@@ -44,7 +44,6 @@ mode=${TEST_WAIT_MODE:-udev}
 if [ "$mode" = udev ]; then how="udev events"; else how="no udevd: polling the device paths"; fi
 diag "mode: $mode ($how)"
 
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 
 # bg_apply CONF [NAME...]: partwrap -v apply in the background; sets PID, T0.
 bg_apply() {

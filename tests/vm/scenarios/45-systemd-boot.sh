@@ -142,19 +142,6 @@ fi
 . $S/vars
 mono() { systemctl show -p "$2" --value "$1"; }           # UNIT PROPERTY
 secs() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1e6 }'; }   # µs -> s
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-# wait_for SECONDS CMD...: polls CMD every 0.2 s; prints the ms it took.
-wait_for() {
-        local limit=$1 t0 i=0
-        shift
-        t0=$(now_ms)
-        until "$@" >/dev/null 2>&1; do
-                i=$((i + 1))
-                [ $i -ge $((limit * 5)) ] && { echo "timeout"; return 1; }
-                sleep 0.2
-        done
-        echo $(($(now_ms) - t0))
-}
 wants() { udevadm info -q property --property=SYSTEMD_WANTS --value "$1" 2>/dev/null; }
 # Loops on header files, on volume images: by inode (a loop attached inside
 # partwrap's sandbox shows its backing file relative to the sandbox's bind

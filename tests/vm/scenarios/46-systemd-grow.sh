@@ -45,19 +45,6 @@ fi
 
 # ===========================================================================
 # Test phase.
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-# wait_for SECONDS CMD...: polls CMD every 0.2 s; prints the ms it took.
-wait_for() {
-        local limit=$1 t0 i=0
-        shift
-        t0=$(now_ms)
-        until "$@" >/dev/null 2>&1; do
-                i=$((i + 1))
-                [ $i -ge $((limit * 5)) ] && { echo "timeout"; return 1; }
-                sleep 0.2
-        done
-        echo $(($(now_ms) - t0))
-}
 journal() { journalctl -b -u "$(unit "$1")" -o cat --no-pager 2>&1; }
 # said NAME STATE: the unit's journal has apply's line "NAME: STATE ...".
 said() { journal "$1" | grep -q "^$1: $2"; }

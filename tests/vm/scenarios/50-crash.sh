@@ -51,7 +51,6 @@ loops_for() { sed 's/ *(deleted)$//' <<<"$LOOPS" | grep -cxF -- "$1"; }
 temps() { find /tmp/headers /var/lib/partwrap-crash -maxdepth 1 -name '.*.header.*' 2>/dev/null; }
 # udev cookies (System V semaphores of libdevmapper) in use.
 cookies() { dmsetup udevcookies 2>/dev/null | grep -c '^0x'; }
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 
 # The reference: a clean apply with the release binary, timed.
 t0=$(now_ms)
