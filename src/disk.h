@@ -90,6 +90,14 @@ struct disk {
         unsigned n_checks;
 };
 
+/* What a plan needs of a probed volume. */
+static inline struct volume_facts volume_facts_of(const struct volume_info *v) {
+        return (struct volume_facts) {
+                .size_bytes = v->size_bytes, .sector_size = v->sector_size,
+                .fstype = v->fstype, .uuid = v->uuid, .label = v->label,
+        };
+}
+
 static inline bool disk_planned(const struct disk *d) {
         return d->plan.layout.n_regions > 0;
 }

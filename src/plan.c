@@ -31,12 +31,16 @@ static struct plan_result plan_layout_error(int r, const struct disk_config *c, 
                 if (v->sector_size != 512 && v->sector_size != 4096)
                         return plan_error(PLAN_SECTOR_SIZE, "logical sector size %" PRIu32 " is not supported (512 or 4096)",
                                           v->sector_size);
-                for (size_t k = 0; k < c->n_parts; k++)
-                        if (sizes[k] == 0 || sizes[k] % v->sector_size)
-                                return plan_error(PLAN_VOLUME_SIZE, "volume %.0zu%ssize %" PRIu64
-                                                  " bytes is not a positive multiple of the %" PRIu32 "-byte sector",
-                                                  c->n_parts > 1 ? k + 1 : 0, c->n_parts > 1 ? " " : "", sizes[k],
-                                                  v->sector_size);
+                for (size_t k = 0; k < c->n_parts; k++) {
+                        char which[32] = ""; /* which volume, when there are several */
+                        if (sizes[k] != 0 && sizes[k] % v->sector_size == 0)
+                                continue;
+                        if (c->n_parts > 1)
+                                snprintf(which, sizeof which, "%zu ", k + 1);
+                        return plan_error(PLAN_VOLUME_SIZE,
+                                          "volume %ssize %" PRIu64 " bytes is not a positive multiple of the %" PRIu32
+                                          "-byte sector", which, sizes[k], v->sector_size);
+                }
                 return plan_error(PLAN_VOLUME_SIZE, "no volume");
         case -EDOM:
                 return plan_error(PLAN_ALIGNMENT,

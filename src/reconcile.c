@@ -243,12 +243,8 @@ static int observe_volume(const struct run *run, struct disk *d) {
                 r = observe_one_volume(run, d, k, why);
                 if (r < 0)
                         return r;
-                const struct volume_info *v = &d->vols[k];
-                f[k] = (struct volume_facts) {
-                        .size_bytes = v->size_bytes, .sector_size = v->sector_size,
-                        .fstype = v->fstype, .uuid = v->uuid, .label = v->label,
-                };
-                d->obs.volume_read_only = d->obs.volume_read_only || v->read_only;
+                f[k] = volume_facts_of(&d->vols[k]);
+                d->obs.volume_read_only = d->obs.volume_read_only || d->vols[k].read_only;
         }
         d->claimed = true;
         struct plan_result p = plan_build(d->cfg, f, &d->plan);

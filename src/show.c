@@ -515,12 +515,8 @@ static void show_one(const struct options *o, struct json *j, const struct disk 
                 _cleanup_free_ struct volume_facts *f = calloc(d->n_vols, sizeof *f);
                 _cleanup_free_ uint64_t *sizes = calloc(d->n_vols, sizeof *sizes);
                 for (size_t k = 0; f && sizes && k < d->n_vols; k++) {
-                        const struct volume_info *v = &d->vols[k];
-                        f[k] = (struct volume_facts) {
-                                .size_bytes = v->size_bytes, .sector_size = v->sector_size,
-                                .fstype = v->fstype, .uuid = v->uuid, .label = v->label,
-                        };
-                        sizes[k] = v->size_bytes;
+                        f[k] = volume_facts_of(&d->vols[k]);
+                        sizes[k] = f[k].size_bytes;
                 }
                 if (f && sizes) {
                         p = plan_build(c, f, &plan);
