@@ -96,4 +96,36 @@ rc=$?
 check_eq "the same under CI=true: exit 125, not a skip" 125 "$rc"
 check "... with a Bail out! line" grep -q '^Bail out! no VM can run on this host' <<<"$out"
 
+# mkqemu's download: apt-get's exit status decides, not what it prints. As
+# root in a directory _apt cannot enter, apt-get warns and succeeds; that
+# warning once made mkqemu report a failed download on every fresh host.
+mkdir -p "$tmp/bin"
+cat >"$tmp/bin/apt-cache" <<'EOF'
+#!/bin/sh
+echo "linux-image-amd64"
+echo "  Depends: linux-image-6.1.0-99-amd64"
+EOF
+cat >"$tmp/bin/apt-get" <<EOF
+#!/bin/sh
+[ "\$1" = download ] || [ "\$2" = download ] || exit 100
+[ -e "$tmp/apt-fails" ] && { echo "E: Unable to locate package" >&2; exit 100; }
+: >linux-image-6.1.0-99-amd64_1_amd64.deb
+echo "W: Download is performed unsandboxed as root as file 'x.deb' couldn't be accessed by user '_apt'." >&2
+EOF
+cat >"$tmp/bin/dpkg-deb" <<'EOF'
+#!/bin/sh
+echo "stand-in dpkg-deb: $*" >&2
+exit 2
+EOF
+chmod +x "$tmp/bin/"*
+out=$(PATH="$tmp/bin:$PATH" tests/vm/mkqemu "$tmp/mk1" 2>&1)
+check "mkqemu: apt-get's _apt warning is not a failed download" \
+        grep -q '^mkqemu: cannot unpack linux-image-6.1.0-99-amd64$' <<<"$out"
+check_fails "... and the warning is not shown" grep -q unsandboxed <<<"$out"
+: >"$tmp/apt-fails"
+out=$(PATH="$tmp/bin:$PATH" tests/vm/mkqemu "$tmp/mk2" 2>&1)
+check "a failed download is reported with apt-get's reason" \
+        grep -qz 'E: Unable to locate package.*mkqemu: apt-get download linux-image-6.1.0-99-amd64 failed' <<<"$out"
+check_eq "... and leaves no download directory" "" "$(ls "$tmp/mk2")"
+
 tap_done
