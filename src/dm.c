@@ -74,8 +74,16 @@ static void dm_init_once(void) {
  * registers the misc device "device-mapper" (dm-ioctl.c, _dm_misc).
  * Returns: 0, or -ENODEV. Without sysfs there is no way to tell: 0. */
 static int dm_driver_check(void) {
-        if (access("/sys/class/misc/device-mapper", F_OK) == 0)
+        /* Once there, it stays: libdevmapper holds /dev/mapper/control
+         * open from the first ioctl on, so the module cannot go. */
+        static bool present;
+
+        if (present)
                 return 0;
+        if (access("/sys/class/misc/device-mapper", F_OK) == 0) {
+                present = true;
+                return 0;
+        }
         if (access("/sys/class/misc", F_OK) == 0)
                 return -ENODEV;
         return 0;
@@ -395,9 +403,8 @@ static int table_read(struct dm_task *t, struct dm_state *s) {
 }
 
 int dm_get_state(const char *name, struct dm_state *ret) {
-        _cleanup_(dm_task_destroyp) struct dm_task *info_task = NULL, *table_task = NULL;
+        _cleanup_(dm_task_destroyp) struct dm_task *t = NULL;
         _cleanup_(dm_state_done) struct dm_state s = {};
-        struct dm_task *from;
         struct dm_info info;
         int r;
 
@@ -411,50 +418,35 @@ int dm_get_state(const char *name, struct dm_state *ret) {
         if (r < 0)
                 return r;
 
-        /* INFO on a missing device is not an error for libdevmapper: the
-         * kernel's ENXIO becomes info.exists = 0. */
-        info_task = dm_task_create(DM_DEVICE_INFO);
-        if (!info_task)
+        /* One ioctl: DM_TABLE_STATUS returns the device's status (as INFO
+         * does) with its live table, both from the same moment. A missing
+         * device is ENXIO (INFO would say exists = 0 instead); a device
+         * without a live table returns no targets. */
+        t = dm_task_create(DM_DEVICE_TABLE);
+        if (!t)
                 return -ENOMEM;
-        if (!dm_task_set_name(info_task, name))
+        if (!dm_task_set_name(t, name))
                 return -EINVAL;
-        if (!dm_task_run(info_task))
-                return task_errno(info_task);
-        if (!dm_task_get_info(info_task, &info))
+        if (!dm_task_run(t)) {
+                r = task_errno(t);
+                if (r == -ENXIO) {
+                        *ret = (struct dm_state) {};
+                        return 0;
+                }
+                return r;
+        }
+        if (!dm_task_get_info(t, &info))
                 return -EIO;
         if (!info.exists) {
                 *ret = (struct dm_state) {};
                 return 0;
         }
-        from = info_task;
-
         if (info.live_table) {
-                table_task = dm_task_create(DM_DEVICE_TABLE);
-                if (!table_task)
-                        return -ENOMEM;
-                if (!dm_task_set_name(table_task, name))
-                        return -EINVAL;
-                if (!dm_task_run(table_task)) {
-                        r = task_errno(table_task);
-                        if (r == -ENXIO) { /* removed since INFO */
-                                *ret = (struct dm_state) {};
-                                return 0;
-                        }
-                        return r;
-                }
-                /* The TABLE ioctl returns the device's status with the
-                 * table: use both from the same call, so they agree. */
-                if (!dm_task_get_info(table_task, &info))
-                        return -EIO;
-                if (!info.exists) {
-                        *ret = (struct dm_state) {};
-                        return 0;
-                }
-                from = table_task;
-                r = table_read(table_task, &s);
+                r = table_read(t, &s);
                 if (r < 0)
                         return r;
         }
+        struct dm_task *from = t;
 
         const char *uuid = dm_task_get_uuid(from);
         snprintf(s.uuid, sizeof(s.uuid), "%s", uuid ? uuid : "");
@@ -471,6 +463,40 @@ int dm_get_state(const char *name, struct dm_state *ret) {
         *ret = s;
         s = (struct dm_state) {};
         return 0;
+}
+
+int dm_list(struct dm_listed **ret) {
+        _cleanup_(dm_task_destroyp) struct dm_task *t = NULL;
+        _cleanup_free_ struct dm_listed *list = NULL;
+        struct dm_names *names;
+        unsigned next = 0;
+        int n = 0;
+
+        *ret = NULL;
+        dm_init_once();
+        if (dm_driver_check() < 0)
+                return 0;
+        if (!(t = dm_task_create(DM_DEVICE_LIST)))
+                return -ENOMEM;
+        if (!dm_task_run(t))
+                return task_errno(t);
+        if (!(names = dm_task_get_names(t)))
+                return -EIO;
+        if (names->dev == 0)
+                return 0; /* no devices */
+        do {
+                names = (struct dm_names *) ((char *) names + next);
+                struct dm_listed *l = reallocarray(list, (size_t) n + 1, sizeof *l);
+                if (!l)
+                        return -ENOMEM;
+                list = l;
+                snprintf(list[n].name, sizeof list[n].name, "%s", names->name);
+                list[n].devno = makedev(major(names->dev), minor(names->dev));
+                n++;
+                next = names->next;
+        } while (next);
+        *ret = TAKE_PTR(list);
+        return n;
 }
 
 /* Drops a table loaded into the inactive slot (DM_TABLE_CLEAR). */

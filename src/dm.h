@@ -58,6 +58,16 @@ void dm_state_done(struct dm_state *s);
  * Returns: 0, -ENAMETOOLONG, or -errno. */
 int dm_get_state(const char *name, struct dm_state *ret);
 
+/* Every device-mapper device: its name and number, in one ioctl
+ * (DM_LIST_DEVICES). */
+struct dm_listed {
+        char name[128];
+        dev_t devno;
+};
+/* Returns the number of devices and *ret (malloc'ed, NULL when none; none
+ * either without the driver), or -errno. */
+int dm_list(struct dm_listed **ret);
+
 /* Batch creation under one udev cookie: dm_batch_begin(), dm_batch_create()
  * for each device, then dm_batch_end() always, which waits once for udev
  * (or, without udev, lets libdevmapper create the nodes). udev sync is used

@@ -217,45 +217,95 @@ static int lookup_dup(blkid_probe pr, const char *name, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int probe_volume(const char *path, struct volume_info *ret) {
-        _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
-        _cleanup_(volume_info_free) struct volume_info v = {};
-        _cleanup_close_ int fd = -EBADF;
+/* The kernel's facts of an open block device: number, size, logical
+ * sector size, read-only. Returns 0, -ENOTBLK, or -errno. */
+static int volume_geometry(int fd, struct volume_info *v) {
         struct stat st;
         uint64_t size;
-        int ssz, r;
+        int ssz, ro = 0;
 
-        if (!path || !ret)
-                return -EINVAL;
-
-        /* O_RDONLY: the only way partwrap ever opens a volume. No O_EXCL:
-         * that would claim the device and fail while it is mounted.
-         * O_NONBLOCK: do not wait for removable media. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISBLK(st.st_mode))
                 return -ENOTBLK;
-
         if (ioctl(fd, BLKGETSIZE64, &size) < 0)
                 return -errno;
         if (ioctl(fd, BLKSSZGET, &ssz) < 0)
                 return -errno;
         if (ssz <= 0)
                 return -EIO;
-        int ro = 0;
         if (ioctl(fd, BLKROGET, &ro) < 0)
                 return -errno;
+        v->devno = st.st_rdev;
+        v->size_bytes = size;
+        v->sector_size = (uint32_t) ssz;
+        v->read_only = ro != 0;
+        return 0;
+}
 
+/* O_RDONLY: the only way partwrap ever opens a volume. No O_EXCL: that
+ * would claim the device and fail while it is mounted. O_NONBLOCK: do not
+ * wait for removable media. */
+static int volume_open(const char *path) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+        return fd < 0 ? -errno : fd;
+}
+
+int probe_volume_geometry(const char *path, struct volume_info *ret) {
+        _cleanup_(volume_info_free) struct volume_info v = {};
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!path || !ret)
+                return -EINVAL;
+        if ((fd = volume_open(path)) < 0)
+                return fd;
+        if ((r = volume_geometry(fd, &v)) < 0)
+                return r;
+        /* The path wait resolved is canonical already (realpath, or the
+         * node udev names). */
+        if (!(v.devnode = strdup(path)))
+                return -ENOMEM;
+        *ret = v;
+        v = (struct volume_info) {};
+        return 0;
+}
+
+int probe_tag_agrees(const char *spec, dev_t devno, const char *uuid, const char *label) {
+        _cleanup_free_ char *tag = NULL, *value = NULL, *enc = NULL, *link = NULL;
+        struct stat st;
+
+        if (spec[0] == '/')
+                return 1;
+        if (blkid_parse_tag_string(spec, &tag, &value) < 0 || !tag || !value)
+                return 0;
+        bool is_uuid = streq(tag, "UUID");
+        if (!streq(is_uuid ? uuid : label, value))
+                return 0;
+        size_t len = 4 * strlen(value) + 1;
+        if (!(enc = malloc(len)) || blkid_encode_string(value, enc, len) < 0)
+                return -ENOMEM;
+        if (!(link = strdup_printf("/dev/disk/by-%s/%s", is_uuid ? "uuid" : "label", enc)))
+                return -ENOMEM;
+        return stat(link, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == devno;
+}
+
+int probe_volume(const char *path, struct volume_info *ret) {
+        _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+        _cleanup_(volume_info_free) struct volume_info v = {};
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!path || !ret)
+                return -EINVAL;
+        if ((fd = volume_open(path)) < 0)
+                return fd;
+        if ((r = volume_geometry(fd, &v)) < 0)
+                return r;
         v.devnode = realpath(path, NULL);
         if (!v.devnode)
                 return -errno;
-        v.devno = st.st_rdev;
-        v.size_bytes = size;
-        v.sector_size = (uint32_t) ssz;
-        v.read_only = ro != 0;
 
         pr = blkid_new_probe();
         if (!pr)

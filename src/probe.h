@@ -56,4 +56,17 @@ int probe_resolve(const char *spec, const struct probe_exclude *exclude, char **
  * or -errno. */
 int probe_volume(const char *path, struct volume_info *ret);
 
+/* The warm path's look at a volume (reconcile.c): what the kernel says of
+ * it (number, size, logical sector size, read-only: an open, fstat and
+ * three ioctls), no byte read; fstype, uuid, label and pttype stay NULL,
+ * for the caller to fill from evidence it trusts. path must be canonical
+ * (as wait resolved it). Returns: 0, -ENOTBLK, or -errno. */
+int probe_volume_geometry(const char *path, struct volume_info *ret);
+
+/* Whether udev's evidence that devno is what spec names agrees: for a
+ * path, always; for UUID= or LABEL=, the value udev recorded (uuid or
+ * label, may be NULL) is the spec's and its /dev/disk/by-uuid or by-label
+ * link names devno. Returns 1, 0, or -ENOMEM. */
+int probe_tag_agrees(const char *spec, dev_t devno, const char *uuid, const char *label);
+
 void volume_info_free(struct volume_info *v);

@@ -16,6 +16,7 @@
  * An apply with nothing to do only reads: no ioctl that changes state, so
  * no uevent. report.c prints the outcome. */
 
+#include <endian.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "disk.h"
 #include "dm.h"
 #include "fault.h"
+#include "gpt-format.h"
 #include "grow.h"
 #include "header.h"
 #include "observe.h"
@@ -78,8 +80,10 @@ static void disk_done(struct disk *d) {
         free((void *) d->exclude.paths);
         free((void *) d->exclude.devs);
         for (size_t k = 0; k < d->n_vols; k++) {
-                if (d->waits)
+                if (d->waits) {
                         free(d->waits[k].path);
+                        wait_udev_free(&d->waits[k].udev);
+                }
                 if (d->vols)
                         volume_info_free(&d->vols[k]);
         }
@@ -172,14 +176,53 @@ static bool volumes_missing(const struct disk *d, struct reason *why) {
         return true;
 }
 
+/* Whether the live table reads from devno. */
+static bool live_table_maps(const struct disk *d, dev_t devno) {
+        const struct dm_table *t = &d->obs.dm.table;
+
+        for (size_t i = 0; i < t->n; i++)
+                if (t->t[i].dev == devno)
+                        return true;
+        return false;
+}
+
+/* The warm path: volume k of a live disk that reads from it, known by
+ * what costs no read of its bytes: the kernel's number, size and sector
+ * size (probe_volume_geometry()), and udev's record of its filesystem,
+ * which the wait read (wait_udev). Trusted only when that record agrees
+ * with the rest: the device udev described is the one the path names now,
+ * udev found no partition table on it, a UUID= or LABEL= is the value udev
+ * recorded and its /dev/disk link names the device; and, once planned, the
+ * header file's entries (header_agrees()). Returns true with v filled and
+ * *ret_devno set; else false, and *ret_devno is set when the geometry was
+ * read. */
+static bool observe_volume_warm(struct disk *d, size_t k, struct volume_info *v, dev_t *ret_devno) {
+        const struct wait_item *w = &d->waits[k];
+        const struct wait_udev *u = &w->udev;
+
+        *ret_devno = 0;
+        if (!u->known || u->pttype || probe_volume_geometry(w->path, v) < 0)
+                return false;
+        *ret_devno = v->devno;
+        if (v->devno == u->devno && live_table_maps(d, v->devno) &&
+            probe_tag_agrees(d->cfg->parts[k].volume, v->devno, u->uuid, u->label) > 0 &&
+            (v->fstype = strdup(u->fstype)) && (!u->uuid || (v->uuid = strdup(u->uuid))) &&
+            (!u->label || (v->label = strdup(u->label))))
+                return true;
+        return false;
+}
+
 /* Volume k as the wait left it: resolved, not a guest's, probed, unpartitioned
- * and claimed. Returns 0, or -errno with the reason set. */
-static int observe_one_volume(const struct run *run, struct disk *d, size_t k, struct reason *why) {
+ * and claimed. warm: try observe_volume_warm() first; *ret_warm says
+ * whether it was taken. Returns 0, or -errno with the reason set. */
+static int observe_one_volume(const struct run *run, struct disk *d, size_t k, bool warm, bool *ret_warm,
+                              struct reason *why) {
         const char *spec = d->cfg->parts[k].volume;
         const struct wait_item *w = &d->waits[k];
         struct volume_info *v = &d->vols[k];
         char owner[160];
         struct stat st;
+        dev_t devno = 0;
         int r;
 
         if (!w->path) {
@@ -189,14 +232,24 @@ static int observe_one_volume(const struct run *run, struct disk *d, size_t k, s
                         set_reason(why, REASON_VOLUME, "%s: cannot resolve: %s", spec, strerror(-w->result));
                 return w->result < 0 ? w->result : -ENOENT;
         }
-        /* Before reading a byte: a device that is part of a partwrap disk
-         * holds a guest's bytes, whatever it calls itself. */
-        if (stat(w->path, &st) == 0 && S_ISBLK(st.st_mode) && stack_partwrap_disk(st.st_rdev, owner, sizeof owner) > 0) {
+        *ret_warm = warm && observe_volume_warm(d, k, v, &devno);
+        if (devno == 0 && stat(w->path, &st) == 0 && S_ISBLK(st.st_mode))
+                devno = st.st_rdev;
+        /* Before reading a byte, or trusting what udev read: a device that
+         * is part of a partwrap disk holds a guest's bytes, whatever it
+         * calls itself. */
+        if (devno != 0 && stack_partwrap_disk(devno, owner, sizeof owner) > 0) {
                 set_reason(why, REASON_VOLUME, "volume %s (%s) is part of /dev/mapper/%s, a guest's disk; refusing it", spec,
                            w->path, owner);
                 return -EPERM;
         }
-        r = probe_volume(w->path, v);
+        if (*ret_warm) {
+                log_debug("%s: volume %s (%s): known from udev's record, not probed", d->cfg->name, spec, w->path);
+                r = 0;
+        } else {
+                volume_info_free(v);
+                r = probe_volume(w->path, v);
+        }
         d->probe_result = r;
         d->probe_k = k;
         if (r < 0) {
@@ -222,13 +275,51 @@ static int observe_one_volume(const struct run *run, struct disk *d, size_t k, s
         return claim_volume(run, d, k, why);
 }
 
-/* The volumes as the wait left them: probed, claimed, planned. Returns 0,
- * or -errno with obs.volume_problem set. */
-static int observe_volume(const struct run *run, struct disk *d) {
+/* Whether the header file records the identity the warm path took from
+ * udev: partwrap derived each partition's type and GUID (GPT; MBR: its
+ * type byte and the disk signature) from its volume's filesystem type and
+ * UUID when it wrote the header, and derives them again in plan_build().
+ * One read of the head's first sectors (the MBR, and the GPT entries at
+ * LBA 2), not the file. A guest may change them (its own table): then
+ * they disagree, and the volumes are probed. */
+static bool header_agrees(const struct disk *d) {
+        const struct layout *l = &d->plan.layout;
+        const size_t ss = l->sector_size, n = d->n_vols;
+        size_t len = l->table == TABLE_GPT ? 2 * ss + n * GPT_ENTRY_BYTES : sizeof(struct mbr_sector);
+        _cleanup_free_ uint8_t *buf = len <= l->head_sectors * ss ? malloc(len) : NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!buf || (fd = open(d->cfg->header, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+            pread(fd, buf, len, 0) != (ssize_t) len)
+                return false;
+        if (l->table == TABLE_MBR) {
+                const struct mbr_sector *m = (const struct mbr_sector *) buf;
+                if (le32toh(m->disk_signature) != d->plan.spec.disk_signature)
+                        return false;
+                for (size_t k = 0; k < n; k++)
+                        if (m->partitions[k].os_type != d->plan.partitions[k].type.mbr)
+                                return false;
+                return true;
+        }
+        for (size_t k = 0; k < n; k++) {
+                const struct gpt_entry *e = (const struct gpt_entry *) (buf + 2 * ss + k * GPT_ENTRY_BYTES);
+                uint8_t type[16], guid[16];
+                guid_to_gpt(&d->plan.partitions[k].type.gpt, type);
+                guid_to_gpt(&d->plan.partitions[k].guid, guid);
+                if (memcmp(e->partition_type_guid, type, 16) != 0 || memcmp(e->unique_partition_guid, guid, 16) != 0)
+                        return false;
+        }
+        return true;
+}
+
+/* One look at the volumes (observe_volume()); *ret_warm: whether any was
+ * known by the warm path. */
+static int observe_volume_once(const struct run *run, struct disk *d, bool warm, bool *ret_warm) {
         struct reason *why = &d->obs.volume_problem;
         _cleanup_free_ struct volume_facts *f = calloc(d->n_vols + 1, sizeof *f);
         int r;
 
+        *ret_warm = false;
         d->obs.volume = VOLUME_SEEN_BAD;
         if (!f) {
                 set_reason(why, REASON_VOLUME, "out of memory");
@@ -240,7 +331,9 @@ static int observe_volume(const struct run *run, struct disk *d) {
         }
         d->obs.volume_read_only = false;
         for (size_t k = 0; k < d->n_vols; k++) {
-                r = observe_one_volume(run, d, k, why);
+                bool w = false;
+                r = observe_one_volume(run, d, k, warm, &w, why);
+                *ret_warm = *ret_warm || w;
                 if (r < 0)
                         return r;
                 f[k] = volume_facts_of(&d->vols[k]);
@@ -267,6 +360,31 @@ static int header_identify(struct disk *d) {
         d->header_dev = st.st_dev;
         d->header_ino = st.st_ino;
         return 0;
+}
+
+/* The volumes as the wait left them: probed, claimed, planned. warm: a
+ * live disk of ours, whose volumes the warm path may know without
+ * probing; whatever it cannot confirm (a refusal, a plan that fails, a
+ * header that records another identity) is looked at again the cold way,
+ * by libblkid, so the verdict is the probe's. Returns 0, or -errno with
+ * obs.volume_problem set. */
+static int observe_volume(const struct run *run, struct disk *d, bool warm) {
+        bool used = false;
+        int r = observe_volume_once(run, d, warm, &used);
+
+        if (!used || (r == 0 && header_agrees(d)))
+                return r;
+        log_debug("%s: udev's record of the volumes does not agree with %s: probing them", d->cfg->name,
+                  r < 0 ? d->obs.volume_problem.message : d->cfg->header);
+        plan_done(&d->plan);
+        d->claimed = false;
+        d->obs.volume_problem = (struct reason) {};
+        for (size_t k = 0; k < d->n_vols; k++) {
+                volume_info_free(&d->vols[k]);
+                d->devnos[k] = 0;
+                d->vol_names[k] = NULL;
+        }
+        return observe_volume_once(run, d, false, &used);
 }
 
 /* The header file of another disk, by inode: two paths (a hard link, a
@@ -458,15 +576,25 @@ void observe(const struct run *run, struct disk *d, enum observe_scope scope) {
          * past the volume; which loop feeds the head is check's business. */
         if (scope == OBSERVE_SHOW) {
                 observe_header_file(d);
-                (void) observe_volume(run, d);
+                (void) observe_volume(run, d, false);
                 observe_dm(d);
                 return;
         }
-        if (observe_volume(run, d) < 0)
+        /* apply looks at the device first: a live disk of ours is the
+         * warm path's (observe_volume()). check probes every volume. */
+        bool warm = false;
+        if (scope == OBSERVE_APPLY) {
+                observe_dm(d);
+                const struct dm_state *s = &d->obs.dm;
+                warm = d->obs.dm_known && s->exists && s->ours && s->active && !s->suspended && !s->foreign_target &&
+                       s->table.n >= 2;
+        }
+        if (observe_volume(run, d, warm) < 0)
                 return;
-        if (scope == OBSERVE_CHECK)
+        if (scope == OBSERVE_CHECK) {
                 observe_header(run, d);
-        observe_dm(d);
+                observe_dm(d);
+        }
         if (!d->obs.dm_known)
                 return;
         observe_loop(d);
@@ -501,6 +629,7 @@ void run_done(struct run *run) {
         for (size_t i = 0; i < run->n; i++)
                 disk_done(&run->disks[i]);
         free(run->disks);
+        stack_use_list(NULL, 0);
         free(run->active);
         config_free(&run->cfg);
 }
@@ -511,10 +640,12 @@ void run_done(struct run *run) {
 static int run_observe_active(struct run *run) {
         free(TAKE_PTR(run->active));
         run->n_active = 0;
+        stack_use_list(NULL, 0);
         int r = stack_list_disks(&run->active);
         if (r < 0)
                 return r;
         run->n_active = (size_t) r;
+        stack_use_list(run->active, run->n_active);
         for (size_t i = 0; i < run->n; i++) {
                 struct disk *d = &run->disks[i];
                 dev_t *devs = calloc(run->n_active + 1, sizeof *devs);
@@ -1119,21 +1250,30 @@ int cmd_stop(const struct options *o, char **args, int n_args) {
 
 #define CHECK_CHUNK (64 * 1024)
 
-/* Compares len bytes of the device (O_DIRECT) at dev_off with the file at
- * file_off, CHECK_CHUNK at a time. Returns 0 equal, 1 different, -errno. */
-static int compare_range(int dev_fd, uint64_t dev_off, int file_fd, uint64_t file_off, size_t len, void *a, void *b) {
+/* Compares len bytes of the device (O_DIRECT) at dev_off with the header
+ * bytes check read and verified (mem, at file_off of the file),
+ * CHECK_CHUNK at a time: each byte of the header is read once. A chunk
+ * that differs is read again from the file (file_fd), since the guest may
+ * have written it since: only then is it a difference. Returns 0 equal, 1
+ * different, -errno. */
+static int compare_range(int dev_fd, uint64_t dev_off, const uint8_t *mem, int file_fd, uint64_t file_off, size_t len,
+                         void *a, void *b) {
         while (len > 0) {
                 size_t n = len < CHECK_CHUNK ? len : CHECK_CHUNK;
                 ssize_t x = pread(dev_fd, a, n, (off_t) dev_off);
                 if (x < 0)
                         return -errno;
-                ssize_t y = pread(file_fd, b, n, (off_t) file_off);
-                if (y < 0)
-                        return -errno;
-                if ((size_t) x != n || (size_t) y != n)
+                if ((size_t) x != n)
                         return -EIO;
-                if (memcmp(a, b, n) != 0)
-                        return 1;
+                if (memcmp(a, mem + file_off, n) != 0) {
+                        ssize_t y = pread(file_fd, b, n, (off_t) file_off);
+                        if (y < 0)
+                                return -errno;
+                        if ((size_t) y != n)
+                                return -EIO;
+                        if (memcmp(a, b, n) != 0)
+                                return 1;
+                }
                 dev_off += n, file_off += n, len -= n;
         }
         return 0;
@@ -1165,7 +1305,7 @@ static void check_read_through(struct disk *d) {
                 char what[64];
                 if (g->kind == REGION_VOLUME)
                         continue;
-                r = compare_range(dfd, g->start, hfd, g->file_offset, g->length, a, b);
+                r = compare_range(dfd, g->start, d->header, hfd, g->file_offset, g->length, a, b);
                 if (r == 0)
                         continue;
                 if (g->kind == REGION_GAP)

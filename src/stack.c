@@ -53,6 +53,23 @@ static bool partwrap_dm(dev_t devno, char *name, size_t len) {
         return true;
 }
 
+static const struct stack_disk *known;
+static size_t n_known;
+
+void stack_use_list(const struct stack_disk *list, size_t n) {
+        known = list;
+        n_known = list ? n : 0;
+}
+
+/* The head of a listed disk: 1 when h is one and its head is devno, 0 when
+ * it is one with another head, -ENOENT when it is not listed. */
+static int known_head(dev_t h, dev_t devno) {
+        for (size_t i = 0; i < n_known; i++)
+                if (known[i].disk == h)
+                        return known[i].head == devno;
+        return -ENOENT;
+}
+
 /* Whether a partwrap disk among devno's holders reads its header file from
  * devno: the device of its first target, the head (dmtable_build()), which
  * also serves the gaps and the tail. */
@@ -65,8 +82,13 @@ static bool header_device(dev_t devno, char *name, size_t len) {
         while (d && (de = readdir(d))) {
                 _cleanup_(dm_state_done) struct dm_state s = {};
                 dev_t h;
-                if (de->d_name[0] == '.' || class_devno(de->d_name, &h) < 0 || !partwrap_dm(h, name, len) ||
-                    dm_get_state(name, &s) < 0)
+                if (de->d_name[0] == '.' || class_devno(de->d_name, &h) < 0)
+                        continue;
+                /* A disk listed under the locks: its head is known. */
+                int k = known_head(h, devno);
+                if (k > 0 && partwrap_dm(h, name, len))
+                        return true;
+                if (k == 0 || !partwrap_dm(h, name, len) || dm_get_state(name, &s) < 0)
                         continue;
                 if (s.table.n > 0 && s.table.t[0].dev == devno)
                         return true;
@@ -90,9 +112,9 @@ static int stacked(dev_t devno, char *name, size_t len, unsigned depth) {
                 return 1;
         /* A loop device over a block device (a loop over a header file
          * that is no disk's is root's own doing). */
-        if (sysfs_attr(devno, "loop/backing_file", buf, sizeof buf) == 0 && stat(buf, &st) == 0 &&
-            S_ISBLK(st.st_mode) && stacked(st.st_rdev, name, len, depth + 1) > 0)
-                return 1;
+        if (sysfs_attr(devno, "loop/backing_file", buf, sizeof buf) == 0)
+                /* A loop has no slaves: its backing file is all below it. */
+                return stat(buf, &st) == 0 && S_ISBLK(st.st_mode) && stacked(st.st_rdev, name, len, depth + 1) > 0;
         /* Device-mapper, md and the like over other devices. */
         snprintf(p, sizeof p, "/sys/dev/block/%u:%u/slaves", major(devno), minor(devno));
         _cleanup_(closedirp) DIR *d = opendir(p);
@@ -112,20 +134,21 @@ int stack_partwrap_disk(dev_t devno, char *ret_name, size_t len) {
 }
 
 int stack_list_disks(struct stack_disk **ret) {
-        _cleanup_(closedirp) DIR *d = opendir("/sys/block");
+        _cleanup_free_ struct dm_listed *dms = NULL;
         _cleanup_free_ struct stack_disk *list = NULL;
-        struct dirent *de;
-        int n = 0;
+        int n = 0, m;
 
         *ret = NULL;
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
-        while ((de = readdir(d))) {
+        /* One ioctl for every device's name and number, then one for each
+         * device's status and table (its uuid says whether it is ours). */
+        m = dm_list(&dms);
+        if (m < 0)
+                return m;
+        for (int j = 0; j < m; j++) {
                 _cleanup_(dm_state_done) struct dm_state s = {};
-                struct stack_disk x = {};
-                if (strncmp(de->d_name, "dm-", 3) != 0 || class_devno(de->d_name, &x.disk) < 0 ||
-                    !partwrap_dm(x.disk, x.name, sizeof x.name) || dm_get_state(x.name, &s) < 0 || !s.ours ||
-                    s.devno != x.disk || s.table.n < 2)
+                struct stack_disk x = { .disk = dms[j].devno };
+                snprintf(x.name, sizeof x.name, "%s", dms[j].name);
+                if (dm_get_state(x.name, &s) < 0 || !s.ours || s.devno != x.disk || s.table.n < 2)
                         continue;
                 x.head = s.table.t[0].dev;
                 /* Every target not read from the header device is a volume. */

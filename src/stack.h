@@ -33,3 +33,9 @@ struct stack_disk {
  * several volumes has several). Returns the number found, *ret (malloc'ed,
  * NULL when none), or -errno. */
 int stack_list_disks(struct stack_disk **ret);
+
+/* The list stack_list_disks() gave (NULL, 0 to forget it), for
+ * stack_partwrap_disk() to take a listed disk's head from, rather than
+ * asking device-mapper for its table again. The caller keeps it alive and
+ * fresh (listed under the disks' locks). */
+void stack_use_list(const struct stack_disk *list, size_t n);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -64,8 +65,118 @@ static void sysfs_attr(dev_t devno, const char *attr, char *buf, size_t len) {
  * not flagged "not ready" by the dm rules (an LV between create and
  * resume, or one the LVM rules hide). Without udev, the kernel's view
  * decides. */
-static bool device_ready(struct udev *udev, const char *path) {
-        _cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
+void wait_udev_free(struct wait_udev *u) {
+        free(u->fstype);
+        free(u->uuid);
+        free(u->label);
+        *u = (struct wait_udev) {};
+}
+
+/* udev's encoding of unsafe bytes in *_ENC properties (encode_devnode_name():
+ * "\xNN"), undone. Returns a malloc'ed string, or NULL. */
+static char *udev_decode(const char *s) {
+        char *out = s ? malloc(strlen(s) + 1) : NULL, *o = out;
+        unsigned x;
+
+        if (!out)
+                return NULL;
+        while (*s) {
+                if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char) s[2]) && isxdigit((unsigned char) s[3]) &&
+                    sscanf(s + 2, "%2x", &x) == 1 && x > 0) {
+                        *o++ = (char) x;
+                        s += 4;
+                } else
+                        *o++ = *s++;
+        }
+        *o = 0;
+        return out;
+}
+
+/* udev's record of a block device, as sd-device reads it: the file
+ * /run/udev/data/bMAJ:MIN, which exists once udev has initialised the
+ * device, its properties one "E:KEY=VALUE" line each. Read directly, in
+ * one open and read: libudev's udev_device_new_from_devnum() resolves the
+ * /sys path one component at a time and reads the uevent file first, some
+ * 45 system calls a device, the largest cost of a warm apply. */
+#define UDEV_DB_MAX (32 * 1024)
+struct udev_db {
+        char buf[UDEV_DB_MAX];
+        size_t len;
+};
+
+/* Returns 1 when the record exists (the device is initialised), 0 when it
+ * does not, -EFBIG when it does not fit, or -errno. */
+static int udev_db_read(dev_t devno, struct udev_db *db) {
+        char p[64];
+        ssize_t n;
+
+        snprintf(p, sizeof p, "/run/udev/data/b%u:%u", major(devno), minor(devno));
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        db->len = 0;
+        while ((n = read(fd, db->buf + db->len, sizeof db->buf - 1 - db->len)) > 0)
+                db->len += (size_t) n;
+        if (n < 0)
+                return -errno;
+        if (db->len == sizeof db->buf - 1)
+                return -EFBIG;
+        db->buf[db->len] = 0;
+        return 1;
+}
+
+/* The value of property key in the record, or NULL. Written to the
+ * record's buffer (the line's newline becomes NUL). */
+static const char *udev_db_get(struct udev_db *db, const char *key) {
+        size_t klen = strlen(key);
+
+        for (char *line = db->buf; line < db->buf + db->len;) {
+                char *end = line;
+                while (end < db->buf + db->len && *end != '\n' && *end != 0)
+                        end++;
+                if (line[0] == 'E' && line[1] == ':' && (size_t) (end - line) > klen + 2 &&
+                    memcmp(line + 2, key, klen) == 0 && line[2 + klen] == '=') {
+                        *end = 0;
+                        return line + 3 + klen;
+                }
+                line = end + 1;
+        }
+        return NULL;
+}
+
+/* Keeps what udev's record says of the volume's identity (see wait_udev). */
+static void udev_identity(struct udev_db *db, dev_t devno, struct wait_udev *ret) {
+        const char *type = udev_db_get(db, "ID_FS_TYPE");
+        const char *uuid = udev_db_get(db, "ID_FS_UUID_ENC");
+        const char *label = udev_db_get(db, "ID_FS_LABEL_ENC");
+        struct wait_udev u = { .devno = devno, .pttype = udev_db_get(db, "ID_PART_TABLE_TYPE") };
+
+        wait_udev_free(ret);
+        if (!type || !*type || !(u.fstype = strdup(type)) || (uuid && !(u.uuid = udev_decode(uuid))) ||
+            (label && !(u.label = udev_decode(label)))) {
+                wait_udev_free(&u);
+                return;
+        }
+        u.known = true;
+        *ret = u;
+}
+
+/* The same through libudev, for a record udev_db_read() cannot take. */
+static bool device_ready_libudev(struct udev *udev, dev_t devno) {
+        _cleanup_(udev_device_unrefp) struct udev_device *d = udev_device_new_from_devnum(udev, 'b', devno);
+        const char *v;
+
+        if (!d || !udev_device_get_is_initialized(d))
+                return false;
+        if ((v = udev_device_get_property_value(d, "DM_SUSPENDED")) && streq(v, "1"))
+                return false;
+        if ((v = udev_device_get_property_value(d, "DM_UDEV_DISABLE_OTHER_RULES_FLAG")) && streq(v, "1"))
+                return false;
+        return !((v = udev_device_get_property_value(d, "SYSTEMD_READY")) && streq(v, "0"));
+}
+
+static bool device_ready(struct udev *udev, const char *path, struct wait_udev *ret_udev) {
+        _cleanup_free_ struct udev_db *db = NULL;
         struct stat st;
         char a[32];
 
@@ -79,16 +190,21 @@ static bool device_ready(struct udev *udev, const char *path) {
                 return false;
         if (!udev)
                 return true;
-        d = udev_device_new_from_devnum(udev, 'b', st.st_rdev);
-        if (!d || !udev_device_get_is_initialized(d))
+        if (!(db = malloc(sizeof *db)))
                 return false;
+        int r = udev_db_read(st.st_rdev, db);
+        if (r == 0)
+                return false;
+        if (r < 0)
+                return device_ready_libudev(udev, st.st_rdev);
         const char *v;
-        if ((v = udev_device_get_property_value(d, "DM_SUSPENDED")) && streq(v, "1"))
+        if ((v = udev_db_get(db, "DM_SUSPENDED")) && streq(v, "1"))
                 return false;
-        if ((v = udev_device_get_property_value(d, "DM_UDEV_DISABLE_OTHER_RULES_FLAG")) && streq(v, "1"))
+        if ((v = udev_db_get(db, "DM_UDEV_DISABLE_OTHER_RULES_FLAG")) && streq(v, "1"))
                 return false;
-        if ((v = udev_device_get_property_value(d, "SYSTEMD_READY")) && streq(v, "0"))
+        if ((v = udev_db_get(db, "SYSTEMD_READY")) && streq(v, "0"))
                 return false;
+        udev_identity(db, st.st_rdev, ret_udev);
         return true;
 }
 
@@ -97,7 +213,7 @@ static bool try_item(struct udev *udev, struct wait_item *w) {
         _cleanup_free_ char *path = NULL;
 
         w->result = probe_resolve(w->spec, w->exclude, &path);
-        if (w->result == 0 && !device_ready(udev, path))
+        if (w->result == 0 && !device_ready(udev, path, &w->udev))
                 w->result = -ENOENT;
         if (w->result == 0)
                 w->path = TAKE_PTR(path);

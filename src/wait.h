@@ -9,8 +9,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "probe.h"
+
+/* What udev's database said of a found volume when the wait looked at it
+ * (its blkid builtin's ID_FS_* and ID_PART_TABLE_TYPE): the warm path's
+ * evidence of the volume's identity, trusted only where reconcile.c finds
+ * it agrees with everything else (never for a device of partwrap's own
+ * disks, nor one stacked on them). known: udev had initialised the device
+ * and its record names a filesystem type; the strings are decoded from
+ * the *_ENC properties, exact bytes, malloc'ed. */
+struct wait_udev {
+        bool known;
+        bool pttype;          /* ID_PART_TABLE_TYPE set: a table on the volume */
+        dev_t devno;
+        char *fstype, *uuid, *label;
+};
+
+void wait_udev_free(struct wait_udev *u);
 
 struct wait_item {
         const char *name;  /* the disk, for status messages */
@@ -20,6 +37,7 @@ struct wait_item {
         char *path;        /* result: the device node, malloc'ed */
         int result;        /* 0 found, -ETIMEDOUT, -ENOENT (not waited), or -errno */
         bool done;         /* settled: found, failed or given up */
+        struct wait_udev udev; /* with udevd, once found: free with wait_udev_free() */
 };
 
 /* Resolves every item, waiting for the missing ones. Returns the number of
