@@ -263,6 +263,11 @@ int probe_volume_geometry(const char *path, struct volume_info *ret) {
                 return fd;
         if ((r = volume_geometry(fd, &v)) < 0)
                 return r;
+        /* One read, where a probe would begin: a volume whose I/O fails
+         * (a dying disk, dm-flakey) is the probe's to word, as ever. */
+        uint8_t buf[4096];
+        if (pread(fd, buf, sizeof buf, 0) < 0)
+                return -errno;
         /* The path wait resolved is canonical already (realpath, or the
          * node udev names). */
         if (!(v.devnode = strdup(path)))

@@ -58,9 +58,11 @@ int probe_volume(const char *path, struct volume_info *ret);
 
 /* The warm path's look at a volume (reconcile.c): what the kernel says of
  * it (number, size, logical sector size, read-only: an open, fstat and
- * three ioctls), no byte read; fstype, uuid, label and pttype stay NULL,
+ * three ioctls); fstype, uuid, label and pttype stay NULL,
  * for the caller to fill from evidence it trusts. path must be canonical
- * (as wait resolved it). Returns: 0, -ENOTBLK, or -errno. */
+ * (as wait resolved it). It reads the first 4 KiB, where a probe would
+ * begin, so that a volume whose I/O fails fails here too.
+ * Returns: 0, -ENOTBLK, or -errno (-EIO from that read). */
 int probe_volume_geometry(const char *path, struct volume_info *ret);
 
 /* Whether udev's evidence that devno is what spec names agrees: for a
