@@ -243,31 +243,44 @@ static int volume_geometry(int fd, struct volume_info *v) {
         return 0;
 }
 
-/* O_RDONLY: the only way partwrap ever opens a volume. No O_EXCL: that
+/* Opens a volume and reads what the kernel says of it into v (number,
+ * size, logical sector size, read-only), then its first 4 KiB (at least a
+ * sector), where a probe begins: a volume whose I/O fails (a dying disk,
+ * dm-flakey) fails here. O_DIRECT, so that the read reaches the device
+ * rather than a page cached before it failed; the fd keeps it.
+ * O_RDONLY: the only way partwrap ever opens a volume. No O_EXCL: that
  * would claim the device and fail while it is mounted. O_NONBLOCK: do not
- * wait for removable media. */
-static int volume_open(const char *path) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+ * wait for removable media. Returns the fd, or -ENOTBLK, or -errno. */
+static int volume_open(const char *path, struct volume_info *v) {
+        const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+        _cleanup_close_ int fd = open(path, flags | O_DIRECT);
+        _cleanup_free_ void *buf = NULL;
+        int r;
 
-        return fd < 0 ? -errno : fd;
+        /* A file on a filesystem without O_DIRECT: not a block device,
+         * which is what volume_geometry() says of it. */
+        if (fd < 0 && errno == EINVAL)
+                fd = open(path, flags);
+        if (fd < 0)
+                return -errno;
+        if ((r = volume_geometry(fd, v)) < 0)
+                return r;
+        size_t len = v->sector_size > 4096 ? v->sector_size : 4096;
+        if (posix_memalign(&buf, len, len) != 0)
+                return -ENOMEM;
+        if (pread(fd, buf, len, 0) < 0)
+                return -errno;
+        return TAKE_FD(fd);
 }
 
 int probe_volume_geometry(const char *path, struct volume_info *ret) {
         _cleanup_(volume_info_free) struct volume_info v = {};
         _cleanup_close_ int fd = -EBADF;
-        int r;
 
         if (!path || !ret)
                 return -EINVAL;
-        if ((fd = volume_open(path)) < 0)
+        if ((fd = volume_open(path, &v)) < 0)
                 return fd;
-        if ((r = volume_geometry(fd, &v)) < 0)
-                return r;
-        /* One read, where a probe would begin: a volume whose I/O fails
-         * (a dying disk, dm-flakey) is the probe's to word, as ever. */
-        uint8_t buf[4096];
-        if (pread(fd, buf, sizeof buf, 0) < 0)
-                return -errno;
         /* The path wait resolved is canonical already (realpath, or the
          * node udev names). */
         if (!(v.devnode = strdup(path)))
@@ -304,10 +317,11 @@ int probe_volume(const char *path, struct volume_info *ret) {
 
         if (!path || !ret)
                 return -EINVAL;
-        if ((fd = volume_open(path)) < 0)
+        if ((fd = volume_open(path, &v)) < 0)
                 return fd;
-        if ((r = volume_geometry(fd, &v)) < 0)
-                return r;
+        /* libblkid reads through the page cache, at any offset and length. */
+        if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+                return -errno;
         v.devnode = realpath(path, NULL);
         if (!v.devnode)
                 return -errno;

@@ -51,17 +51,18 @@ int probe_resolve(const char *spec, const struct probe_exclude *exclude, char **
 
 /* Probes a block device read-only (O_RDONLY, never O_EXCL, so a mounted
  * volume can be probed): size, logical sector size, superblock, and a
- * partition table already on it. An ambivalent probe is not an error (see
- * ambivalent). Returns: 0, -ENOTBLK if path is not a block device, -ENOENT,
- * or -errno. */
+ * partition table already on it. Its first 4 KiB are read from the device
+ * itself (O_DIRECT), so that a volume whose I/O fails is an error even
+ * where the page cache still holds what a probe reads. An ambivalent probe
+ * is not an error (see ambivalent). Returns: 0, -ENOTBLK if path is not a
+ * block device, -ENOENT, or -errno. */
 int probe_volume(const char *path, struct volume_info *ret);
 
-/* The warm path's look at a volume (reconcile.c): what the kernel says of
- * it (number, size, logical sector size, read-only: an open, fstat and
- * three ioctls); fstype, uuid, label and pttype stay NULL,
- * for the caller to fill from evidence it trusts. path must be canonical
- * (as wait resolved it). It reads the first 4 KiB, where a probe would
- * begin, so that a volume whose I/O fails fails here too.
+/* The warm path's look at a volume (reconcile.c): probe_volume() without
+ * libblkid. What the kernel says of it (number, size, logical sector size,
+ * read-only) and the read of its first 4 KiB; fstype, uuid, label and
+ * pttype stay NULL, for the caller to fill from evidence it trusts. path
+ * must be canonical (as wait resolved it).
  * Returns: 0, -ENOTBLK, or -errno (-EIO from that read). */
 int probe_volume_geometry(const char *path, struct volume_info *ret);
 
