@@ -70,6 +70,20 @@ static int known_head(dev_t h, dev_t devno) {
         return -ENOENT;
 }
 
+/* The number of holder NAME: a device-mapper device is "dm-MINOR" under
+ * device-mapper's major (the kernel names them so), which every listed
+ * disk has; else sysfs says. */
+static int holder_devno(const char *name, dev_t *ret) {
+        unsigned minor;
+        int n = 0;
+
+        if (n_known > 0 && sscanf(name, "dm-%u%n", &minor, &n) == 1 && name[n] == '\0') {
+                *ret = makedev(major(known[0].disk), minor);
+                return 0;
+        }
+        return class_devno(name, ret);
+}
+
 /* Whether a partwrap disk among devno's holders reads its header file from
  * devno: the device of its first target, the head (dmtable_build()), which
  * also serves the gaps and the tail. */
@@ -82,7 +96,7 @@ static bool header_device(dev_t devno, char *name, size_t len) {
         while (d && (de = readdir(d))) {
                 _cleanup_(dm_state_done) struct dm_state s = {};
                 dev_t h;
-                if (de->d_name[0] == '.' || class_devno(de->d_name, &h) < 0)
+                if (de->d_name[0] == '.' || holder_devno(de->d_name, &h) < 0)
                         continue;
                 /* A disk listed under the locks: its head is known. */
                 int k = known_head(h, devno);
