@@ -86,7 +86,7 @@ struct disk {
         /* report */
         enum disk_state state;
         char error[512];
-        struct check_item checks[MAX_CHECKS];
+        struct check_item *checks;  /* check's findings: MAX_CHECKS, made by the first */
         unsigned n_checks;
 };
 

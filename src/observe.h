@@ -16,9 +16,10 @@ enum observe_scope {
 };
 
 /* Loads the config, selects the disks named in args (all if none) and
- * looks at partwrap's active disks. Returns 0, or -errno; release the run
- * with run_done() either way. */
-int run_init(struct run *run, const struct options *o, char **args, int n_args);
+ * looks at partwrap's active disks (for apply, only when a volume is
+ * declared by tag: it looks again under its locks). Returns 0, or -errno;
+ * release the run with run_done() either way. */
+int run_init(struct run *run, const struct options *o, char **args, int n_args, enum observe_scope scope);
 void run_done(struct run *run);
 
 /* Resolves each of the disk's volumes as it is now, into d->waits, without

@@ -56,7 +56,7 @@ static void disk_check(struct disk *d, const char *name, bool ok, const char *fm
 static void disk_check(struct disk *d, const char *name, bool ok, const char *fmt, ...) {
         va_list ap;
 
-        if (d->n_checks >= MAX_CHECKS)
+        if (!d->checks || d->n_checks >= MAX_CHECKS)
                 return;
         struct check_item *c = &d->checks[d->n_checks++];
         c->name = name;
@@ -93,6 +93,7 @@ static void disk_done(struct disk *d) {
         free(d->vol_names);
         plan_done(&d->plan);
         free(d->header);
+        free(d->checks);
         dm_state_done(&d->obs.dm);
         dm_table_done(&d->want);
         loop_dev_close(&d->loop);
@@ -661,7 +662,9 @@ static int run_observe_active(struct run *run) {
         return 0;
 }
 
-int run_init(struct run *run, const struct options *o, char **args, int n_args) {
+int run_init(struct run *run, const struct options *o, char **args, int n_args, enum observe_scope scope) {
+        bool tags = false;
+
         *run = (struct run) { .o = o };
 
         config_load_dir(&run->cfg, o->config_dir);
@@ -691,11 +694,13 @@ int run_init(struct run *run, const struct options *o, char **args, int n_args) 
                 d->vol_names = calloc(d->n_vols, sizeof *d->vol_names);
                 if (!d->waits || !d->vols || !d->devnos || !d->vol_names)
                         return -ENOMEM;
-                for (size_t k = 0; k < d->n_vols; k++)
+                for (size_t k = 0; k < d->n_vols; k++) {
+                        tags = tags || d->cfg->parts[k].volume[0] != '/';
                         d->waits[k] = (struct wait_item) {
                                 .name = d->cfg->name, .spec = d->cfg->parts[k].volume, .timeout = d->cfg->timeout,
                                 .exclude = &d->exclude,
                         };
+                }
                 /* Every volume path declared elsewhere: a volume declared by
                  * path is that disk's, whatever label its guest gives it, so
                  * it does not make this disk's tag ambiguous. */
@@ -711,6 +716,10 @@ int run_init(struct run *run, const struct options *o, char **args, int n_args) 
                                 if (run->cfg.disks[k].parts[j].volume[0] == '/')
                                         paths[d->exclude.n_paths++] = run->cfg.disks[k].parts[j].volume;
         }
+        /* apply lists them again under its locks, for the claims; before
+         * its wait only a UUID= or LABEL= needs them. */
+        if (scope == OBSERVE_APPLY && !tags)
+                return 0;
         return run_observe_active(run);
 }
 
@@ -1109,7 +1118,7 @@ int cmd_apply(const struct options *o, char **args, int n_args) {
         struct dm_batch batch;
         int r;
 
-        if ((r = run_init(&run, o, args, n_args)) < 0) {
+        if ((r = run_init(&run, o, args, n_args, OBSERVE_APPLY)) < 0) {
                 log_error("%s", strerror(-r));
                 return EXIT_FAILED;
         }
@@ -1233,7 +1242,7 @@ int cmd_stop(const struct options *o, char **args, int n_args) {
         _cleanup_(run_done) struct run run;
         int r;
 
-        if ((r = run_init(&run, o, args, n_args)) < 0) {
+        if ((r = run_init(&run, o, args, n_args, OBSERVE_STOP)) < 0) {
                 log_error("%s", strerror(-r));
                 return EXIT_FAILED;
         }
@@ -1342,6 +1351,11 @@ static void check_disk(const struct run *run, struct disk *d) {
         const struct disk_config *c = d->cfg;
         char a[SIZE_FORMAT_MAX];
 
+        /* Only check's disks have them: apply's stay small. */
+        if (!(d->checks = calloc(MAX_CHECKS, sizeof *d->checks))) {
+                disk_fail(d, "out of memory");
+                return;
+        }
         disk_check(d, "config", true, "declared at %s:%u", c->file, c->line);
         observe(run, d, OBSERVE_CHECK);
         if (d->obs.volume != VOLUME_SEEN_OK) {
@@ -1422,7 +1436,7 @@ int cmd_check(const struct options *o, char **args, int n_args) {
         _cleanup_(run_done) struct run run;
         int r;
 
-        if ((r = run_init(&run, o, args, n_args)) < 0) {
+        if ((r = run_init(&run, o, args, n_args, OBSERVE_CHECK)) < 0) {
                 log_error("%s", strerror(-r));
                 return EXIT_FAILED;
         }

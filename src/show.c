@@ -550,7 +550,7 @@ int cmd_show(const struct options *o, char **args, int n_args) {
         int r;
 
         /* Without a lock: show only reads, and needs no privilege. */
-        if ((r = run_init(&run, o, args, n_args)) < 0) {
+        if ((r = run_init(&run, o, args, n_args, OBSERVE_SHOW)) < 0) {
                 log_error("%s", strerror(-r));
                 return EXIT_FAILED;
         }
