@@ -56,6 +56,7 @@ struct disk {
 
         /* observe: what is there */
         struct observation obs;
+        bool dm_listed;             /* obs.dm read by the listing under the locks, not yet taken */
         struct volume_info *vols;   /* one per volume; devnode set once probed */
         dev_t *devnos;              /* the volumes' devices, as dmtable_build() takes them */
         const char **vol_names;     /* their nodes, for a table on paper */

@@ -165,41 +165,48 @@ static int backing_stat(const char *file, const struct loop_dev *ret, struct sta
         return S_ISLNK(st->st_mode) ? -ELOOP : 0;
 }
 
-int loop_check(dev_t devno, const char *file, uint32_t block_size, struct loop_dev *ret) {
-        char p[64], link[256];
+/* Opens block device devno: through udev's /dev/block/MAJ:MIN link, else
+ * by the kernel's name of it in sysfs (no udev). Returns the fd, or -1
+ * when it cannot be opened as that device. */
+static int open_devno(dev_t devno) {
+        char p[8 + 256], link[256];
         struct stat st;
-        unsigned nr;
-        int n = 0;
         ssize_t len;
+
+        snprintf(p, sizeof(p), "/dev/block/%u:%u", major(devno), minor(devno));
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0) {
+                /* /sys/dev/block/MAJ:MIN -> ../../devices/virtual/block/loopN */
+                snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(devno), minor(devno));
+                len = readlink(p, link, sizeof(link) - 1);
+                if (len < 0)
+                        return -1;
+                link[len] = '\0';
+                const char *base = strrchr(link, '/');
+                snprintf(p, sizeof(p), "/dev/%s", base ? base + 1 : link);
+                fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        }
+        /* Whatever the node's name, it must be the device. */
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != devno)
+                return -1;
+        return TAKE_FD(fd);
+}
+
+int loop_check(dev_t devno, const char *file, uint32_t block_size, struct loop_dev *ret) {
+        struct stat st;
 
         int r = backing_stat(file, ret, &st);
         if (r < 0)
                 return r;
-        /* /sys/dev/block/MAJ:MIN -> ../../devices/virtual/block/loopN */
-        snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(devno), minor(devno));
-        len = readlink(p, link, sizeof(link) - 1);
-        if (len < 0)
-                return errno == ENOENT ? 0 : -errno;
-        link[len] = '\0';
-        const char *base = strrchr(link, '/');
-        base = base ? base + 1 : link;
-        if (sscanf(base, "loop%u%n", &nr, &n) != 1 || base[n] != '\0')
-                return 0;
         /* One device, known by number: its own ioctls say all loop_match()
          * reads from sysfs to filter the machine's loops cheaply (offset,
          * size limit, flags in LOOP_GET_STATUS64, the block size in
          * BLKSSZGET): open, fstat, two ioctls and close, where loop_match()
-         * makes 20. */
+         * makes 20. A device that is no loop fails LOOP_GET_STATUS64. */
         struct loop_info64 info = { 0 };
-        struct stat dst;
         uint32_t lbs = 0;
-        snprintf(p, sizeof(p), "/dev/loop%u", nr);
-        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-        if (fd < 0) {
-                log_debug("%s: %m", p);
-                return 0;
-        }
-        if (fstat(fd, &dst) < 0 || !S_ISBLK(dst.st_mode) || dst.st_rdev != devno)
+        _cleanup_close_ int fd = open_devno(devno);
+        if (fd < 0)
                 return 0;
         if (ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
                 return 0; /* ENXIO: unbound since we looked */
@@ -213,7 +220,7 @@ int loop_check(dev_t devno, const char *file, uint32_t block_size, struct loop_d
                 .read_only = info.lo_flags & LO_FLAGS_READ_ONLY,
                 .autoclear = info.lo_flags & LO_FLAGS_AUTOCLEAR,
         };
-        snprintf(ret->path, sizeof(ret->path), "%s", p);
+        snprintf(ret->path, sizeof(ret->path), "/dev/loop%u", info.lo_number);
         return 1;
 }
 

@@ -457,6 +457,12 @@ static void observe_header(const struct run *run, struct disk *d) {
 }
 
 static void observe_dm(struct disk *d) {
+        /* Read under the locks a moment ago (take_listed()). */
+        if (d->dm_listed) {
+                d->dm_listed = false;
+                d->obs.dm_known = true;
+                return;
+        }
         int r = dm_get_state(d->cfg->name, &d->obs.dm);
 
         d->obs.dm_known = r >= 0;
@@ -635,14 +641,32 @@ void run_done(struct run *run) {
         config_free(&run->cfg);
 }
 
+/* The listing's state of a device that is one of the run's disks becomes
+ * that disk's observation: observe_dm() need not ask again. */
+static void take_listed(const char *name, struct dm_state *s, void *userdata) {
+        struct run *run = userdata;
+
+        for (size_t i = 0; i < run->n; i++) {
+                struct disk *d = &run->disks[i];
+                if (streq(d->cfg->name, name)) {
+                        dm_state_done(&d->obs.dm);
+                        d->obs.dm = *s;
+                        *s = (struct dm_state) {};
+                        d->dm_listed = true;
+                        return;
+                }
+        }
+}
+
 /* Looks at partwrap's active disks: a volume one of them has is no other
  * disk's (claim_volume()), and does not make another disk's tag ambiguous.
+ * take: the run's disks keep the state read (apply, under its locks).
  * Returns 0, or -errno. */
-static int run_observe_active(struct run *run) {
+static int run_observe_active(struct run *run, bool take) {
         free(TAKE_PTR(run->active));
         run->n_active = 0;
         stack_use_list(NULL, 0);
-        int r = stack_list_disks(&run->active);
+        int r = stack_list_disks(&run->active, take ? take_listed : NULL, run);
         if (r < 0)
                 return r;
         run->n_active = (size_t) r;
@@ -720,7 +744,7 @@ int run_init(struct run *run, const struct options *o, char **args, int n_args, 
          * its wait only a UUID= or LABEL= needs them. */
         if (scope == OBSERVE_APPLY && !tags)
                 return 0;
-        return run_observe_active(run);
+        return run_observe_active(run, false);
 }
 
 static int disk_name_compare(const void *a, const void *b) {
@@ -1144,7 +1168,7 @@ int cmd_apply(const struct options *o, char **args, int n_args) {
                 return EXIT_FAILED;
         }
         /* Again, under the locks: a disk built meanwhile has its volume. */
-        if ((r = run_observe_active(&run)) < 0) {
+        if ((r = run_observe_active(&run, true)) < 0) {
                 log_error("cannot list partwrap's disks: %s", strerror(-r));
                 return EXIT_FAILED;
         }

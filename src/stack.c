@@ -147,7 +147,7 @@ int stack_partwrap_disk(dev_t devno, char *ret_name, size_t len) {
         return r;
 }
 
-int stack_list_disks(struct stack_disk **ret) {
+int stack_list_disks(struct stack_disk **ret, stack_seen_fn *seen, void *userdata) {
         _cleanup_free_ struct dm_listed *dms = NULL;
         _cleanup_free_ struct stack_disk *list = NULL;
         int n = 0, m;
@@ -162,11 +162,12 @@ int stack_list_disks(struct stack_disk **ret) {
                 _cleanup_(dm_state_done) struct dm_state s = {};
                 struct stack_disk x = { .disk = dms[j].devno };
                 snprintf(x.name, sizeof x.name, "%s", dms[j].name);
-                if (dm_get_state(x.name, &s) < 0 || !s.ours || s.devno != x.disk || s.table.n < 2)
+                if (dm_get_state(x.name, &s) < 0)
                         continue;
-                x.head = s.table.t[0].dev;
                 /* Every target not read from the header device is a volume. */
-                for (size_t i = 1; i < s.table.n; i++) {
+                bool listed = s.ours && s.devno == x.disk && s.table.n >= 2;
+                x.head = listed ? s.table.t[0].dev : 0;
+                for (size_t i = 1; listed && i < s.table.n; i++) {
                         if (s.table.t[i].dev == x.head)
                                 continue;
                         x.volume = s.table.t[i].dev;
@@ -177,6 +178,8 @@ int stack_list_disks(struct stack_disk **ret) {
                         list = l;
                         list[n++] = x;
                 }
+                if (seen)
+                        seen(x.name, &s, userdata);
         }
         *ret = TAKE_PTR(list);
         return n;

@@ -29,10 +29,17 @@ struct stack_disk {
         unsigned partition; /* which: from 1, in table order */
 };
 
+/* Every device-mapper device's state as stack_list_disks() read it, for a
+ * caller that would read it again: it may take *s (move it out, leaving
+ * it zeroed). */
+struct dm_state;
+typedef void stack_seen_fn(const char *name, struct dm_state *s, void *userdata);
+
 /* Every volume of every active partwrap disk, one entry each (a disk of
- * several volumes has several). Returns the number found, *ret (malloc'ed,
- * NULL when none), or -errno. */
-int stack_list_disks(struct stack_disk **ret);
+ * several volumes has several); seen (may be NULL) is called with each
+ * device's state. Returns the number found, *ret (malloc'ed, NULL when
+ * none), or -errno. */
+int stack_list_disks(struct stack_disk **ret, stack_seen_fn *seen, void *userdata);
 
 /* The list stack_list_disks() gave (NULL, 0 to forget it), for
  * stack_partwrap_disk() to take a listed disk's head from, rather than

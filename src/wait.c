@@ -114,13 +114,14 @@ static int udev_db_read(dev_t devno, struct udev_db *db) {
         _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno;
-        db->len = 0;
-        while ((n = read(fd, db->buf + db->len, sizeof db->buf - 1 - db->len)) > 0)
-                db->len += (size_t) n;
+        /* One read: udev replaces the record whole (rename()), and a read
+         * of a regular file stops short only at its end. */
+        n = read(fd, db->buf, sizeof db->buf - 1);
         if (n < 0)
                 return -errno;
-        if (db->len == sizeof db->buf - 1)
+        if ((size_t) n == sizeof db->buf - 1)
                 return -EFBIG;
+        db->len = (size_t) n;
         db->buf[db->len] = 0;
         return 1;
 }
