@@ -103,6 +103,14 @@ static inline bool disk_planned(const struct disk *d) {
         return d->plan.layout.n_regions > 0;
 }
 
+/* The file behind an active disk's head loop (loop_backing()). */
+struct head_file {
+        bool read;
+        int r;
+        dev_t dev;
+        ino_t ino;
+};
+
 struct run {
         const struct options *o;
         struct config cfg;
@@ -111,4 +119,5 @@ struct run {
         bool usage_error;
         struct stack_disk *active; /* partwrap's active disks, configured or not */
         size_t n_active;
+        struct head_file *active_heads; /* one per active entry, read when first needed */
 };

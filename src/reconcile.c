@@ -405,10 +405,15 @@ static int claim_header(const struct run *run, struct disk *d, struct reason *wh
                         return -EADDRINUSE;
                 }
         for (size_t i = 0; i < run->n_active; i++) {
-                dev_t dev;
-                ino_t ino;
-                if (!streq(run->active[i].name, c->name) && loop_backing(run->active[i].head, &dev, &ino) == 0 &&
-                    dev == d->header_dev && ino == d->header_ino) {
+                struct head_file *h = &run->active_heads[i];
+                if (streq(run->active[i].name, c->name))
+                        continue;
+                /* Once a run, not once a disk: n disks would cost n². */
+                if (!h->read) {
+                        h->r = loop_backing(run->active[i].head, &h->dev, &h->ino);
+                        h->read = true;
+                }
+                if (h->r == 0 && h->dev == d->header_dev && h->ino == d->header_ino) {
                         set_reason(why, REASON_HEADER, "header %s is the header of /dev/mapper/%s; one header file can be "
                                    "one disk's only", c->header, run->active[i].name);
                         return -EADDRINUSE;
@@ -638,6 +643,7 @@ void run_done(struct run *run) {
         free(run->disks);
         stack_use_list(NULL, 0);
         free(run->active);
+        free(run->active_heads);
         config_free(&run->cfg);
 }
 
@@ -671,6 +677,9 @@ static int run_observe_active(struct run *run, bool take) {
                 return r;
         run->n_active = (size_t) r;
         stack_use_list(run->active, run->n_active);
+        free(run->active_heads);
+        if (!(run->active_heads = calloc(run->n_active + 1, sizeof *run->active_heads)))
+                return -ENOMEM;
         for (size_t i = 0; i < run->n; i++) {
                 struct disk *d = &run->disks[i];
                 dev_t *devs = calloc(run->n_active + 1, sizeof *devs);
