@@ -51,7 +51,8 @@ struct disk {
         const struct disk_config *cfg;
         size_t n_vols;                /* cfg->n_parts: volume k is partition k+1 */
         struct wait_item *waits;      /* one per volume */
-        struct probe_exclude exclude; /* other disks' volumes: a tag names them only as a last resort */
+        bool by_tag;                  /* a volume is declared by UUID= or LABEL= */
+        struct probe_exclude exclude; /* for by_tag, other disks' volumes: a tag names them only as a last resort */
         int lock_fd;
 
         /* observe: what is there */
@@ -65,7 +66,7 @@ struct disk {
         struct disk_plan plan;      /* layout and table contents; layout.n_regions > 0 once planned */
         uint8_t *header;            /* the header file's bytes, while needed */
         size_t header_len;
-        struct verify_report verify;
+        struct verify_report *verify; /* once a header was verified (header_verify()) */
         struct loop_dev live_loop;  /* obs.loop == LOOP_SEEN_RIGHT: the loop under the live table */
         struct layout live_layout;  /* obs.volume_resized: the layout the live table maps */
         bool claimed;               /* resolved, probed, and the volume is this disk's */

@@ -2,6 +2,7 @@
 /* partwrap: give an unpartitioned volume a partition table, without moving
  * its data, as a device-mapper disk. Arguments, help and exit codes. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,6 +108,12 @@ int main(int argc, char **argv) {
         struct options o = { .config_dir = CONFIG_DIR_DEFAULT };
         bool want_help = false, mkheader_opts = false;
         int c;
+
+        /* A fixed threshold: glibc would raise it to the size of the first
+         * header buffer freed (1 MiB), and serve the next ones from a heap
+         * it must clear and keeps; mapped anew, only the pages a header's
+         * tables are written to become resident. */
+        mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
         while ((c = getopt_long(argc, argv, "c:nqvhVo:", longopts, NULL)) >= 0) {
                 const char **mk = NULL;

@@ -16,9 +16,9 @@ enum observe_scope {
 };
 
 /* Loads the config, selects the disks named in args (all if none) and
- * looks at partwrap's active disks (for apply, only when a volume is
- * declared by tag: it looks again under its locks). Returns 0, or -errno;
- * release the run with run_done() either way. */
+ * looks at partwrap's active disks (check does under its locks; apply
+ * too, and before its wait only when a volume is declared by tag).
+ * Returns 0, or -errno; release the run with run_done() either way. */
 int run_init(struct run *run, const struct options *o, char **args, int n_args, enum observe_scope scope);
 void run_done(struct run *run);
 

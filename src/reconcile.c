@@ -94,6 +94,7 @@ static void disk_done(struct disk *d) {
         plan_done(&d->plan);
         free(d->header);
         free(d->checks);
+        free(d->verify);
         dm_state_done(&d->obs.dm);
         dm_table_done(&d->want);
         loop_dev_close(&d->loop);
@@ -424,14 +425,20 @@ static int claim_header(const struct run *run, struct disk *d, struct reason *wh
 
 /* Verifies the header bytes read against a layout. */
 static void header_verify(struct disk *d, const struct layout *l) {
-        table_verify(l, d->header, d->header_len, &d->verify);
-        if (d->verify.maps_volume)
+        /* Made here: a warm apply verifies nothing, and its disks stay small. */
+        if (!d->verify && !(d->verify = malloc(sizeof *d->verify))) {
+                d->obs.header = HEADER_SEEN_BAD;
+                set_reason(&d->obs.header_problem, REASON_HEADER, "header %s: out of memory", d->cfg->header);
+                return;
+        }
+        table_verify(l, d->header, d->header_len, d->verify);
+        if (d->verify->maps_volume)
                 d->obs.header = HEADER_SEEN_VALID;
         else {
                 d->obs.header = HEADER_SEEN_CORRUPT;
                 set_reason(&d->obs.header_problem, REASON_HEADER_CORRUPT, "header %s does not describe %s: %s",
                            d->cfg->header, d->n_vols == 1 ? d->vols[0].devnode : "the volumes",
-                           d->verify.n_problems ? d->verify.problems[0]
+                           d->verify->n_problems ? d->verify->problems[0]
                            : d->n_vols == 1 ? "partition 1 is not the volume" : "the partitions are not the volumes");
         }
 }
@@ -682,6 +689,8 @@ static int run_observe_active(struct run *run, bool take) {
                 return -ENOMEM;
         for (size_t i = 0; i < run->n; i++) {
                 struct disk *d = &run->disks[i];
+                if (!d->by_tag)
+                        continue;
                 dev_t *devs = calloc(run->n_active + 1, sizeof *devs);
                 if (!devs)
                         return -ENOMEM;
@@ -728,15 +737,19 @@ int run_init(struct run *run, const struct options *o, char **args, int n_args, 
                 if (!d->waits || !d->vols || !d->devnos || !d->vol_names)
                         return -ENOMEM;
                 for (size_t k = 0; k < d->n_vols; k++) {
-                        tags = tags || d->cfg->parts[k].volume[0] != '/';
+                        d->by_tag = d->by_tag || d->cfg->parts[k].volume[0] != '/';
                         d->waits[k] = (struct wait_item) {
                                 .name = d->cfg->name, .spec = d->cfg->parts[k].volume, .timeout = d->cfg->timeout,
                                 .exclude = &d->exclude,
                         };
                 }
+                tags = tags || d->by_tag;
+                if (!d->by_tag)
+                        continue;
                 /* Every volume path declared elsewhere: a volume declared by
                  * path is that disk's, whatever label its guest gives it, so
-                 * it does not make this disk's tag ambiguous. */
+                 * it does not make this disk's tag ambiguous. (Only a tag's
+                 * resolution reads them: n disks by tag hold n² entries.) */
                 size_t n_paths = 0;
                 for (size_t k = 0; k < run->cfg.n_disks; k++)
                         n_paths += run->cfg.disks[k].n_parts;
@@ -749,9 +762,9 @@ int run_init(struct run *run, const struct options *o, char **args, int n_args, 
                                 if (run->cfg.disks[k].parts[j].volume[0] == '/')
                                         paths[d->exclude.n_paths++] = run->cfg.disks[k].parts[j].volume;
         }
-        /* apply lists them again under its locks, for the claims; before
-         * its wait only a UUID= or LABEL= needs them. */
-        if (scope == OBSERVE_APPLY && !tags)
+        /* apply and check list them under their locks, for the claims;
+         * before apply's wait only a UUID= or LABEL= needs them. */
+        if (scope == OBSERVE_CHECK || (scope == OBSERVE_APPLY && !tags))
                 return 0;
         return run_observe_active(run, false);
 }
@@ -1103,11 +1116,13 @@ static void apply_disk(struct run *run, struct disk *d) {
         /* A header a guest changed in ways that still map the volume is
          * worth a word before a device is built on it. */
         if (d->obs.volume == VOLUME_SEEN_OK && d->obs.dm_known && !d->obs.dm.exists &&
-            d->obs.header == HEADER_SEEN_VALID && d->verify.n_problems > 0)
-                log_warn("%s: header %s: %s (%s; 'partwrap check' lists all)", c->name, c->header, d->verify.problems[0],
+            d->obs.header == HEADER_SEEN_VALID && d->verify->n_problems > 0)
+                log_warn("%s: header %s: %s (%s; 'partwrap check' lists all)", c->name, c->header, d->verify->problems[0],
                          d->n_vols == 1 ? "partition 1 still maps the volume" : "the partitions still map the volumes");
-        /* Verified: apply needs the bytes no more (they are 1 MiB a disk). */
+        /* Verified: apply needs the bytes no more (they are 1 MiB a disk),
+         * nor the verifier's report. */
         free(TAKE_PTR(d->header));
+        free(TAKE_PTR(d->verify));
 
         switch (d->dec.action) {
         case ACTION_NONE:
@@ -1417,19 +1432,19 @@ static void check_disk(const struct run *run, struct disk *d) {
                 disk_check(d, "header", false, "%s", d->obs.header_problem.message);
         else if (d->obs.header == HEADER_SEEN_ABSENT)
                 disk_check(d, "header", false, "%s: missing (apply creates it)", c->header);
-        else if (d->verify.n_problems == 0)
+        else if (!d->verify || d->verify->n_problems == 0)
                 disk_check(d, "header", true, "%s: %s valid, %s", c->header, c->table == TABLE_GPT ? "GPT" : "MBR",
                            d->n_vols == 1 ? "partition 1 = the volume" : "partitions 1.. = the volumes, in order");
         else {
-                unsigned shown = d->verify.n_problems < VERIFY_MAX_PROBLEMS ? d->verify.n_problems : VERIFY_MAX_PROBLEMS;
+                unsigned shown = d->verify->n_problems < VERIFY_MAX_PROBLEMS ? d->verify->n_problems : VERIFY_MAX_PROBLEMS;
                 for (unsigned i = 0; i < shown; i++)
-                        disk_check(d, "header", false, "%s", d->verify.problems[i]);
-                if (d->verify.n_problems > shown)
-                        disk_check(d, "header", false, "%u more problems", d->verify.n_problems - shown);
-                disk_check(d, "header", d->verify.maps_volume,
-                           d->n_vols == 1 ? (d->verify.maps_volume ? "partition 1 still maps the volume exactly"
+                        disk_check(d, "header", false, "%s", d->verify->problems[i]);
+                if (d->verify->n_problems > shown)
+                        disk_check(d, "header", false, "%u more problems", d->verify->n_problems - shown);
+                disk_check(d, "header", d->verify->maps_volume,
+                           d->n_vols == 1 ? (d->verify->maps_volume ? "partition 1 still maps the volume exactly"
                                                                    : "partition 1 does NOT map the volume")
-                                          : (d->verify.maps_volume ? "each partition still maps its volume exactly"
+                                          : (d->verify->maps_volume ? "each partition still maps its volume exactly"
                                                                    : "the partitions do NOT map the volumes"));
         }
 
@@ -1477,6 +1492,12 @@ int cmd_check(const struct options *o, char **args, int n_args) {
          * /run/partwrap writable (an unprivileged look), check goes on unlocked. */
         if (run_lock(&run, false) < 0)
                 log_debug("checking without locks");
+        /* Under the locks: a disk stopped before them may have left its
+         * loop to a disk built since, whose header it would seem to hold. */
+        if ((r = run_observe_active(&run, false)) < 0) {
+                log_error("cannot list partwrap's disks: %s", strerror(-r));
+                return EXIT_FAILED;
+        }
         for (size_t i = 0; i < run.n; i++) {
                 struct disk *d = &run.disks[i];
                 observe_resolve_now(d);
