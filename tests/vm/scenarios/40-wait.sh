@@ -74,11 +74,21 @@ end_apply() {
         return $r
 }
 proc_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null || echo gone; }
-# waiting_ok: the background apply is still running, asleep (not in D state).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
+# waiting_ok: the background apply is still running and waits: over half a
+# second it uses next to no CPU (a spinning wait would use all of it; one
+# look at its state can catch a sleeping process on its way between two
+# polls, in R, when the host is busy), and is not stuck in D (blocked on a
+# device) at the end.
 waiting_ok() {
-        local s
+        local t0 t1 s
+        t0=$(cpu_ticks "$PID")
+        sleep 0.5
+        t1=$(cpu_ticks "$PID")
         s=$(proc_state "$PID")
-        [ "$s" = S ] || { echo "apply is in state '$s', not S (waiting)"; return 1; }
+        [ -n "$t0" ] && [ -n "$t1" ] && [ "$s" != gone ] || { echo "apply is gone"; return 1; }
+        [ "$s" != D ] || { echo "apply is in state D: blocked on a device"; return 1; }
+        [ $((t1 - t0)) -le $((10 * VM_SLOWDOWN)) ] || { echo "apply used $((t1 - t0)) CPU ticks in 0.5 s: not waiting"; return 1; }
 }
 show_apply() { diag "apply exit $RC after $((T_END - T0))ms: $(tr '\n' ' ' </tmp/apply.out) | $(tr '\n' ' ' </tmp/apply.err)"; }
 ms_between() { # DESC MS MIN MAX (the slack MAX - MIN grows with VM_SLOWDOWN)
