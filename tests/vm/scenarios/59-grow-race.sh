@@ -129,11 +129,13 @@ for round in 1 2 3; do
         # A last write that read the old disk and wrote the grown one put
         # the guest's stale view there (its backup inside the new space):
         # that table is the guest's to fix, as after any resize it is not
-        # told of. What the grow owes it still holds: its last name is
-        # the one in the header, and the rounds end here.
+        # told of. What the grow owes it still holds: that write's name is
+        # the one in the header (written to the old header before the
+        # suspension, the grow saw it and grew again; held by it, or after
+        # it, it went to the new one), and the rounds end here.
         if [ -s /tmp/w/straddled ]; then
                 check_eq "  round $round (the guest's last write straddled the swap): its name is in the header" \
-                        "$(cat /tmp/w/last)" \
+                        "$(cat /tmp/w/straddled)" \
                         "$(dd if="$hdr" bs=1 skip=$((1024 + 56)) count=72 status=none | iconv -f UTF-16LE -t UTF-8 | tr -d '\0')"
                 break
         fi
