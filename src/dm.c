@@ -446,9 +446,7 @@ int dm_get_state(const char *name, struct dm_state *ret) {
                 if (r < 0)
                         return r;
         }
-        struct dm_task *from = t;
-
-        const char *uuid = dm_task_get_uuid(from);
+        const char *uuid = dm_task_get_uuid(t);
         snprintf(s.uuid, sizeof(s.uuid), "%s", uuid ? uuid : "");
         s.exists = true;
         /* Exactly "PARTWRAP-NAME": a device named NAME with another disk's

@@ -45,14 +45,13 @@ static int sysfs_read_u64(const char *path, uint64_t *ret) {
 /* lo_device is the kernel's new_encode_dev() (huge_encode_dev) of the
  * backing file's st_dev; decode it rather than compare raw numbers with
  * glibc's dev_t encoding. */
-static bool lo_device_is(uint64_t lo_device, dev_t dev) {
-        unsigned maj = (unsigned) ((lo_device & 0xfff00) >> 8);
-        unsigned min = (unsigned) ((lo_device & 0xff) | ((lo_device >> 12) & 0xfff00));
-        return maj == major(dev) && min == minor(dev);
+static dev_t lo_device_decode(uint64_t lo_device) {
+        return makedev((unsigned) ((lo_device & 0xfff00) >> 8),
+                       (unsigned) ((lo_device & 0xff) | ((lo_device >> 12) & 0xfff00)));
 }
 
 static bool status_is_file(const struct loop_info64 *info, const struct stat *st) {
-        return lo_device_is(info->lo_device, st->st_dev) && info->lo_inode == st->st_ino;
+        return lo_device_decode(info->lo_device) == st->st_dev && info->lo_inode == st->st_ino;
 }
 
 static int block_size_get(int fd, uint32_t *ret) {
@@ -262,33 +261,14 @@ int loop_find(const char *file, uint32_t block_size, bool read_only, struct loop
 
 int loop_backing(dev_t devno, dev_t *ret_dev, ino_t *ret_ino) {
         struct loop_info64 info = { 0 };
-        char p[64], link[256];
-        struct stat st;
-        unsigned nr;
-        int n = 0;
+        _cleanup_close_ int fd = open_devno(devno);
 
-        snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(devno), minor(devno));
-        ssize_t len = readlink(p, link, sizeof(link) - 1);
-        if (len < 0)
-                return errno == ENOENT ? -ENXIO : -errno;
-        link[len] = '\0';
-        const char *base = strrchr(link, '/');
-        base = base ? base + 1 : link;
-        if (sscanf(base, "loop%u%n", &nr, &n) != 1 || base[n] != '\0')
-                return -ENXIO;
-        snprintf(p, sizeof(p), "/dev/loop%u", nr);
-        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISBLK(st.st_mode) || st.st_rdev != devno)
                 return -ENXIO;
+        /* ENXIO: unbound; ENOTTY, EINVAL: no loop device at all. */
         if (ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
-                return -errno;
-        /* lo_device is the kernel's new_encode_dev(), as in lo_device_is(). */
-        *ret_dev = makedev((unsigned) ((info.lo_device & 0xfff00) >> 8),
-                           (unsigned) ((info.lo_device & 0xff) | ((info.lo_device >> 12) & 0xfff00)));
+                return errno == ENOTTY || errno == EINVAL ? -ENXIO : -errno;
+        *ret_dev = lo_device_decode(info.lo_device);
         *ret_ino = (ino_t) info.lo_inode;
         return 0;
 }

@@ -61,13 +61,12 @@ void stack_use_list(const struct stack_disk *list, size_t n) {
         n_known = list ? n : 0;
 }
 
-/* The head of a listed disk: 1 when h is one and its head is devno, 0 when
- * it is one with another head, -ENOENT when it is not listed. */
-static int known_head(dev_t h, dev_t devno) {
+/* The listed disk h, or NULL. */
+static const struct stack_disk *known_disk(dev_t h) {
         for (size_t i = 0; i < n_known; i++)
                 if (known[i].disk == h)
-                        return known[i].head == devno;
-        return -ENOENT;
+                        return &known[i];
+        return NULL;
 }
 
 /* The number of holder NAME: a device-mapper device is "dm-MINOR" under
@@ -98,11 +97,15 @@ static bool header_device(dev_t devno, char *name, size_t len) {
                 dev_t h;
                 if (de->d_name[0] == '.' || holder_devno(de->d_name, &h) < 0)
                         continue;
-                /* A disk listed under the locks: its head is known. */
-                int k = known_head(h, devno);
-                if (k > 0 && partwrap_dm(h, name, len))
+                /* A disk listed under the locks: its name and head are known. */
+                const struct stack_disk *e = known_disk(h);
+                if (e) {
+                        if (e->head != devno)
+                                continue;
+                        snprintf(name, len, "%s", e->name);
                         return true;
-                if (k == 0 || !partwrap_dm(h, name, len) || dm_get_state(name, &s) < 0)
+                }
+                if (!partwrap_dm(h, name, len) || dm_get_state(name, &s) < 0)
                         continue;
                 if (s.table.n > 0 && s.table.t[0].dev == devno)
                         return true;

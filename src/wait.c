@@ -55,16 +55,6 @@ static void sysfs_attr(dev_t devno, const char *attr, char *buf, size_t len) {
         read_first_line(p, buf, len);
 }
 
-/* The kernel's view, asked first because udev's can lag behind it: a
- * device of size 0 (an unbound loop or nbd, a dm device without a live
- * table, an md array not yet started) has not appeared yet, and a
- * suspended dm device is not ready: suspending sends no uevent, so udev
- * still says DM_SUSPENDED=0, and probing it would block until it is
- * resumed, past any timeout.
- * Then udev's view: initialised, and for device-mapper not suspended and
- * not flagged "not ready" by the dm rules (an LV between create and
- * resume, or one the LVM rules hide). Without udev, the kernel's view
- * decides. */
 void wait_udev_free(struct wait_udev *u) {
         free(u->fstype);
         free(u->uuid);
@@ -162,6 +152,15 @@ static void udev_identity(struct udev_db *db, dev_t devno, struct wait_udev *ret
         *ret = u;
 }
 
+/* The marks of a device udev knows but that is not ready (device_ready()). */
+static const struct {
+        const char *key, *value;
+} not_ready[] = {
+        { "DM_SUSPENDED", "1" },
+        { "DM_UDEV_DISABLE_OTHER_RULES_FLAG", "1" },
+        { "SYSTEMD_READY", "0" },
+};
+
 /* The same through libudev, for a record udev_db_read() cannot take. */
 static bool device_ready_libudev(struct udev *udev, dev_t devno) {
         _cleanup_(udev_device_unrefp) struct udev_device *d = udev_device_new_from_devnum(udev, 'b', devno);
@@ -169,13 +168,23 @@ static bool device_ready_libudev(struct udev *udev, dev_t devno) {
 
         if (!d || !udev_device_get_is_initialized(d))
                 return false;
-        if ((v = udev_device_get_property_value(d, "DM_SUSPENDED")) && streq(v, "1"))
-                return false;
-        if ((v = udev_device_get_property_value(d, "DM_UDEV_DISABLE_OTHER_RULES_FLAG")) && streq(v, "1"))
-                return false;
-        return !((v = udev_device_get_property_value(d, "SYSTEMD_READY")) && streq(v, "0"));
+        for (size_t i = 0; i < ARRAY_SIZE(not_ready); i++)
+                if ((v = udev_device_get_property_value(d, not_ready[i].key)) && streq(v, not_ready[i].value))
+                        return false;
+        return true;
 }
 
+/* The kernel's view, asked first because udev's can lag behind it: a
+ * device of size 0 (an unbound loop or nbd, a dm device without a live
+ * table, an md array not yet started) has not appeared yet, and a
+ * suspended dm device is not ready: suspending sends no uevent, so udev
+ * still says DM_SUSPENDED=0, and probing it would block until it is
+ * resumed, past any timeout.
+ * Then udev's view: initialised, and for device-mapper not suspended and
+ * not flagged "not ready" by the dm rules (an LV between create and
+ * resume, or one the LVM rules hide). Without udev, the kernel's view
+ * decides. With udev's own record read, what it says of the volume's
+ * identity goes to *ret_udev. */
 static bool device_ready(struct udev *udev, const char *path, struct wait_udev *ret_udev) {
         _cleanup_free_ struct udev_db *db = NULL;
         struct stat st;
@@ -199,12 +208,9 @@ static bool device_ready(struct udev *udev, const char *path, struct wait_udev *
         if (r < 0)
                 return device_ready_libudev(udev, st.st_rdev);
         const char *v;
-        if ((v = udev_db_get(db, "DM_SUSPENDED")) && streq(v, "1"))
-                return false;
-        if ((v = udev_db_get(db, "DM_UDEV_DISABLE_OTHER_RULES_FLAG")) && streq(v, "1"))
-                return false;
-        if ((v = udev_db_get(db, "SYSTEMD_READY")) && streq(v, "0"))
-                return false;
+        for (size_t i = 0; i < ARRAY_SIZE(not_ready); i++)
+                if ((v = udev_db_get(db, not_ready[i].key)) && streq(v, not_ready[i].value))
+                        return false;
         udev_identity(db, st.st_rdev, ret_udev);
         return true;
 }
